@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The pipeline, one target per stage:
+//   SpecParser  YAML text -> located node tree -> typed `Spec`
+//   Planner     `Spec` + data shape -> validated, immutable `Plan`
+//   Runtime     `Plan` -> arena, kernels, optimizers, data readers
+//   nnc         the command-line tool; the only place errors become text
+// The C libraries come in as system-library targets found through pkg-config.
+let package = Package(
+  name: "nnc",
+  products: [
+    .executable(name: "nnc", targets: ["nnc"])
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CYAML", pkgConfig: "yaml-0.1",
+      providers: [.apt(["libyaml-dev"])]),
+    .systemLibrary(
+      name: "COpenBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "CZlib", pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]),
+
+    .target(name: "SpecParser", dependencies: ["CYAML"]),
+    .target(name: "Planner", dependencies: ["SpecParser"]),
+    .target(name: "Runtime", dependencies: ["Planner", "COpenBLAS", "CZlib"]),
+    .executableTarget(name: "nnc", dependencies: ["SpecParser", "Planner", "Runtime"]),
+
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(
+      name: "SpecParserTests", dependencies: ["SpecParser", "TestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecParser", "TestSupport"]),
+    .testTarget(
+      name: "RuntimeTests", dependencies: ["Runtime", "Planner", "SpecParser", "TestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "nncTests", dependencies: ["TestSupport"]),
+  ]
+)
