@@ -1,0 +1,314 @@
+import Foundation
+import Planner
+import SpecParser
+
+/// Why training ended; written to `metrics.json` as the raw value.
+public enum StopReason: String, Sendable, Equatable {
+  /// The epoch (Newton: iteration) limit was reached without meeting a tolerance.
+  case epochLimit = "epoch_limit"
+  /// ‖θ⁽ᵗ⁺¹⁾ − θ⁽ᵗ⁾‖∞ fell below `training.tolerance`.
+  case weightsConverged = "weights_converged"
+  /// The relative change of the training loss fell below `training.loss_tolerance`.
+  case lossConverged = "loss_converged"
+  /// The validation loss did not improve for `training.patience` epochs.
+  case earlyStopping = "early_stopping"
+  /// The loss or a parameter became NaN or infinite.
+  case diverged
+}
+
+/// One epoch's figures, as printed and written to `history.csv`.
+public struct EpochRecord: Sendable, Equatable {
+  public var epoch: Int
+  public var learningRate: Double
+  /// Mean data loss over the epoch's steps, each at the weights it started from.
+  public var trainLoss: Double
+  /// ‖θ_after − θ_before‖∞ over the epoch.
+  public var weightChange: Double
+  public var validation: Evaluation?
+  public var test: Evaluation?
+  public var seconds: Double
+}
+
+/// Where a run went non-finite, so the message can point at it.
+public struct Divergence: Error, Sendable, Equatable {
+  public var epoch: Int
+  public var step: Int
+  /// The first layer whose activations or parameters hold a non-finite value.
+  public var layer: Int?
+  public var quantity: String
+}
+
+public struct TrainingOutcome: Sendable, Equatable {
+  public var stopReason: StopReason
+  public var epochs: Int
+  public var history: [EpochRecord]
+  public var divergence: Divergence?
+}
+
+/// Trains a plan on loaded data: splits off validation rows, initializes the
+/// parameters, and runs the epochs. Every buffer is allocated here, before the
+/// first step; the step loop allocates nothing.
+public final class Trainer<S: Scalar> {
+  public let plan: Plan
+  public let network: Network<S>
+  public let train: Examples<S>
+  public let validation: Examples<S>?
+  public let test: Examples<S>?
+  private var optimizer: Optimizer<S>
+  private var shuffler: RandomStream
+  /// Row order of the current epoch.
+  private let order: UnsafeMutableBufferPointer<Int32>
+  /// θ at the start of the epoch: the weight change, and the last good
+  /// weights to return to if the epoch diverges.
+  private let epochStart: UnsafeMutableBufferPointer<S>
+  /// θ with the best validation loss so far (early stopping only).
+  private let best: UnsafeMutableBufferPointer<S>
+
+  public init(plan: Plan, data: LoadedData<S>) {
+    self.plan = plan
+    let arena = Arena<S>(plan: plan)
+    network = Network(plan: plan, arena: arena)
+    optimizer = Optimizer(plan: plan)
+    shuffler = RandomStream(seed: plan.seed, stream: "shuffle")
+    (train, validation) = Self.split(data.train, validationCount: plan.examples.validation,
+      seed: plan.seed)
+    test = data.test
+    order = .allocate(capacity: train.count)
+    for i in 0..<train.count { order[i] = Int32(i) }
+    epochStart = .allocate(capacity: plan.parameters.count)
+    epochStart.initialize(repeating: 0)
+    best = .allocate(capacity: plan.training.patience == nil ? 0 : plan.parameters.count)
+    best.initialize(repeating: 0)
+    initializeParameters()
+  }
+
+  deinit {
+    order.deallocate()
+    epochStart.deallocate()
+    best.deallocate()
+  }
+
+  // MARK: - Set-up
+
+  /// Moves a seeded random `validationCount` rows out of the training set.
+  private static func split(_ all: Examples<S>, validationCount: Int, seed: UInt64)
+    -> (Examples<S>, Examples<S>?)
+  {
+    guard validationCount > 0 else { return (all, nil) }
+    var rows = Array(0..<all.count)
+    var stream = RandomStream(seed: seed, stream: "split")
+    rows.withUnsafeMutableBufferPointer { stream.shuffle($0) }
+    let held = rows.suffix(validationCount).sorted()
+    let kept = rows.prefix(all.count - validationCount).sorted()
+    return (all.selecting(kept), all.selecting(held))
+  }
+
+  /// Single-layer models (convex) start from zero, as the references do.
+  /// Networks draw W_l uniformly: He's bound √(6/m_{l−1}) under ReLU, Glorot's
+  /// √(6/(m_{l−1} + m_l)) otherwise, so activations keep their scale with depth.
+  /// Biases start at zero.
+  private func initializeParameters() {
+    let arena = network.arena
+    for i in 0..<arena.parameters.count { arena.parameters[i] = 0 }
+    guard plan.layers.count > 1 else { return }
+    var stream = RandomStream(seed: plan.seed, stream: "init")
+    for layer in plan.layers {
+      let fanIn = Double(layer.inputs)
+      let bound =
+        layer.activation == .relu
+        ? (6 / fanIn).squareRoot() : (6 / (fanIn + Double(layer.outputs))).squareRoot()
+      let w = arena.pointer(layer.weight)
+      for i in 0..<layer.weight.count {
+        w[i] = S((2 * stream.nextUnit() - 1) * bound)
+      }
+    }
+  }
+
+  // MARK: - Training
+
+  /// Runs epochs until a stopping rule fires; calls `onEpoch` after each one.
+  public func run(onEpoch: (EpochRecord) -> Void = { _ in }) -> TrainingOutcome {
+    var history: [EpochRecord] = []
+    history.reserveCapacity(plan.training.epochs)
+    var bestLoss = Double.infinity
+    var epochsSinceBest = 0
+    var previousLoss: Double?
+    let arena = network.arena
+    let clock = ContinuousClock()
+
+    for epoch in 0..<plan.training.epochs {
+      let started = clock.now
+      let eta = plan.optimizer.learningRate(epoch: epoch)
+      _ = epochStart.update(fromContentsOf: arena.parameters)
+
+      let trainLoss: Double
+      switch firstOrderEpoch(epoch: epoch, learningRate: eta) {
+      case .success(let loss): trainLoss = loss
+      case .failure(let divergence):
+        _ = arena.parameters.update(fromContentsOf: epochStart)
+        return TrainingOutcome(
+          stopReason: .diverged, epochs: epoch + 1, history: history, divergence: divergence)
+      }
+
+      var change = 0.0
+      for i in 0..<arena.parameters.count {
+        change = max(change, abs(Double(arena.parameters[i]) - Double(epochStart[i])))
+      }
+      let record = EpochRecord(
+        epoch: epoch + 1, learningRate: eta, trainLoss: trainLoss, weightChange: change,
+        validation: validation.map { network.evaluate($0) }, test: test.map { network.evaluate($0) },
+        seconds: seconds(clock.now - started))
+      history.append(record)
+      onEpoch(record)
+
+      // Stopping rules, in order of precedence.
+      if let tolerance = plan.training.tolerance, change < tolerance {
+        return finish(.weightsConverged, history)
+      }
+      if let tolerance = plan.training.lossTolerance, let previousLoss,
+        abs(trainLoss - previousLoss) / max(abs(previousLoss), 1e-300) < tolerance
+      {
+        return finish(.lossConverged, history)
+      }
+      previousLoss = trainLoss
+      if let patience = plan.training.patience, let loss = record.validation?.loss {
+        if loss < bestLoss {
+          bestLoss = loss
+          epochsSinceBest = 0
+          _ = best.update(fromContentsOf: arena.parameters)
+        } else {
+          epochsSinceBest += 1
+          if epochsSinceBest >= patience {
+            return finish(.earlyStopping, history)
+          }
+        }
+      }
+    }
+    return finish(.epochLimit, history)
+  }
+
+  private func finish(_ reason: StopReason, _ history: [EpochRecord]) -> TrainingOutcome {
+    if plan.training.patience != nil, validation != nil, !best.isEmpty {
+      // Early stopping keeps the weights with the best validation loss.
+      _ = network.arena.parameters.update(fromContentsOf: best)
+    }
+    return TrainingOutcome(
+      stopReason: reason, epochs: history.count, history: history, divergence: nil)
+  }
+
+  /// One pass over the training rows in shuffled minibatches. Returns the mean
+  /// data loss, or where the run first went non-finite.
+  private func firstOrderEpoch(epoch: Int, learningRate eta: Double)
+    -> Result<Double, Divergence>
+  {
+    let arena = network.arena
+    let B = plan.batchSize
+    let width = train.width
+    let K = plan.outputWidth
+    let fullBatch = B >= train.count
+    if !fullBatch { shuffler.shuffle(order) }
+    let input = arena.pointer(plan.arena.input)
+    let targets = arena.pointer(plan.arena.targets)
+    let regression = plan.objective == .quadratic
+    var total = 0.0
+    var step = 0
+
+    return train.features.withUnsafeBufferPointer { features in
+      train.labels.withUnsafeBufferPointer { labels in
+        train.targets.withUnsafeBufferPointer { allTargets in
+          var start = 0
+          while start < train.count {
+            let rows = min(B, train.count - start)
+            let sums: LossSums
+            if fullBatch {
+              // One batch holding every row in order: read the data in place.
+              sums = network.computeGradient(
+                input: features.baseAddress!, rows: rows,
+                labels: regression ? nil : labels.baseAddress!,
+                targets: regression ? allTargets.baseAddress! : nil)
+            } else {
+              // Gather the batch's rows into the arena's input (and label or
+              // target) buffers, so each GEMM reads one contiguous matrix.
+              for r in 0..<rows {
+                let source = Int(order[start + r])
+                (input + r * width).update(from: features.baseAddress! + source * width,
+                  count: width)
+                if regression {
+                  (targets + r * K).update(from: allTargets.baseAddress! + source * K, count: K)
+                } else {
+                  arena.labels[r] = labels[source]
+                }
+              }
+              sums = network.computeGradient(
+                input: input, rows: rows,
+                labels: regression ? nil : UnsafePointer(arena.labels.baseAddress!),
+                targets: regression ? UnsafePointer(targets) : nil)
+            }
+            guard sums.loss.isFinite else {
+              return .failure(diverged(epoch: epoch, step: step, quantity: "loss"))
+            }
+            optimizer.update(arena, learningRate: eta)
+            total += sums.loss
+            start += rows
+            step += 1
+          }
+          if let bad = firstNonFiniteLayer(in: arena.parameters.baseAddress!) {
+            return .failure(
+              Divergence(epoch: epoch + 1, step: step, layer: bad, quantity: "parameters"))
+          }
+          return .success(total / Double(train.count))
+        }
+      }
+    }
+  }
+
+  /// Names the first layer whose activations hold a non-finite value.
+  private func diverged(epoch: Int, step: Int, quantity: String) -> Divergence {
+    let arena = network.arena
+    var layer: Int?
+    for plan in plan.layers {
+      let h = arena.pointer(plan.activations)
+      if (0..<plan.activations.count).contains(where: { !h[$0].isFinite }) {
+        layer = plan.index
+        break
+      }
+    }
+    if layer == nil { layer = firstNonFiniteLayer(in: arena.parameters.baseAddress!) }
+    return Divergence(epoch: epoch + 1, step: step + 1, layer: layer, quantity: quantity)
+  }
+
+  private func firstNonFiniteLayer(in theta: UnsafeMutablePointer<S>) -> Int? {
+    for layer in plan.layers {
+      let blocks = [layer.weight] + (layer.bias.map { [$0] } ?? [])
+      for block in blocks where (0..<block.count).contains(where: { !theta[block.offset + $0].isFinite }) {
+        return layer.index
+      }
+    }
+    return nil
+  }
+
+  private func seconds(_ duration: Duration) -> Double {
+    let (whole, attoseconds) = duration.components
+    return Double(whole) + Double(attoseconds) * 1e-18
+  }
+}
+
+extension Examples {
+  /// The rows at `indices`, in that order.
+  func selecting(_ indices: [Int]) -> Examples {
+    var features: [S] = []
+    features.reserveCapacity(indices.count * width)
+    var labels: [Int32] = []
+    var targets: [S] = []
+    let targetWidth = count > 0 ? self.targets.count / count : 0
+    for i in indices {
+      features.append(contentsOf: self.features[i * width..<(i + 1) * width])
+      if !self.labels.isEmpty { labels.append(self.labels[i]) }
+      if targetWidth > 0 {
+        targets.append(contentsOf: self.targets[i * targetWidth..<(i + 1) * targetWidth])
+      }
+    }
+    return Examples(
+      count: indices.count, width: width, features: features, labels: labels, targets: targets)
+  }
+}
