@@ -63,6 +63,8 @@ public final class Trainer<S: Scalar> {
   private let epochStart: UnsafeMutableBufferPointer<S>
   /// θ with the best validation loss so far (early stopping only).
   private let best: UnsafeMutableBufferPointer<S>
+  /// Newton's method's copy of the design matrix (Newton plans only).
+  private let newton: NewtonSolver?
 
   public init(plan: Plan, data: LoadedData<S>) {
     self.plan = plan
@@ -79,6 +81,7 @@ public final class Trainer<S: Scalar> {
     epochStart.initialize(repeating: 0)
     best = .allocate(capacity: plan.training.patience == nil ? 0 : plan.parameters.count)
     best.initialize(repeating: 0)
+    newton = plan.optimizer.kind == .newton ? NewtonSolver(plan: plan, train: train) : nil
     initializeParameters()
   }
 
@@ -142,12 +145,20 @@ public final class Trainer<S: Scalar> {
       _ = epochStart.update(fromContentsOf: arena.parameters)
 
       let trainLoss: Double
-      switch firstOrderEpoch(epoch: epoch, learningRate: eta) {
+      let result =
+        newton.map { newtonStep($0, epoch: epoch, learningRate: eta) }
+        ?? firstOrderEpoch(epoch: epoch, learningRate: eta)
+      switch result {
       case .success(let loss): trainLoss = loss
       case .failure(let divergence):
         _ = arena.parameters.update(fromContentsOf: epochStart)
         return TrainingOutcome(
           stopReason: .diverged, epochs: epoch + 1, history: history, divergence: divergence)
+      }
+      if newton != nil, noDecrease {
+        // No step along the Newton direction lowers J: θ is the minimum to
+        // within rounding, and the epoch changed nothing.
+        return finish(.lossConverged, history)
       }
 
       var change = 0.0
@@ -157,7 +168,7 @@ public final class Trainer<S: Scalar> {
       let record = EpochRecord(
         epoch: epoch + 1, learningRate: eta, trainLoss: trainLoss, weightChange: change,
         validation: validation.map { network.evaluate($0) }, test: test.map { network.evaluate($0) },
-        seconds: seconds(clock.now - started))
+        seconds: (clock.now - started).seconds)
       history.append(record)
       onEpoch(record)
 
@@ -262,6 +273,46 @@ public final class Trainer<S: Scalar> {
     }
   }
 
+  /// Set when a Newton step found no step length that lowers the objective.
+  private var noDecrease = false
+
+  /// One Newton iteration θ ← θ − t H⁻¹∇J, starting from t = η (1 by default)
+  /// and halving t until J decreases. Returns the mean data loss at the θ the
+  /// step started from.
+  private func newtonStep(_ solver: NewtonSolver, epoch: Int, learningRate eta: Double)
+    -> Result<Double, Divergence>
+  {
+    let arena = network.arena
+    let theta = arena.parameters.map(Double.init)
+    var outputs = [Double](repeating: 0, count: solver.n * solver.K)
+    let objective = solver.objectiveValue(theta, outputs: &outputs)
+    guard objective.isFinite else {
+      return .failure(Divergence(epoch: epoch + 1, step: 1, layer: 0, quantity: "loss"))
+    }
+    var penalty = 0.0
+    for i in 0..<solver.m * solver.K { penalty += theta[i] * theta[i] }
+    let dataLoss = objective - solver.lambda / 2 * penalty
+    let gradient = solver.gradient(theta, outputs: outputs)
+    guard
+      let direction = NewtonSolver.solve(
+        hessian: solver.hessian(outputs: outputs), gradient: gradient)
+    else {
+      return .failure(Divergence(epoch: epoch + 1, step: 1, layer: 0, quantity: "Hessian"))
+    }
+    var t = eta
+    var candidate = theta
+    for _ in 0..<60 {
+      for i in 0..<theta.count { candidate[i] = theta[i] - t * direction[i] }
+      if solver.objectiveValue(candidate, outputs: &outputs) < objective {
+        for i in 0..<theta.count { arena.parameters[i] = S(candidate[i]) }
+        return .success(dataLoss)
+      }
+      t /= 2
+    }
+    noDecrease = true
+    return .success(dataLoss)
+  }
+
   /// Names the first layer whose activations hold a non-finite value.
   private func diverged(epoch: Int, step: Int, quantity: String) -> Divergence {
     let arena = network.arena
@@ -287,15 +338,11 @@ public final class Trainer<S: Scalar> {
     return nil
   }
 
-  private func seconds(_ duration: Duration) -> Double {
-    let (whole, attoseconds) = duration.components
-    return Double(whole) + Double(attoseconds) * 1e-18
-  }
 }
 
 extension Examples {
   /// The rows at `indices`, in that order.
-  func selecting(_ indices: [Int]) -> Examples {
+  public func selecting(_ indices: [Int]) -> Examples {
     var features: [S] = []
     features.reserveCapacity(indices.count * width)
     var labels: [Int32] = []
@@ -310,5 +357,13 @@ extension Examples {
     }
     return Examples(
       count: indices.count, width: width, features: features, labels: labels, targets: targets)
+  }
+}
+
+extension Duration {
+  /// The duration in seconds as a Double.
+  public var seconds: Double {
+    let (whole, attoseconds) = components
+    return Double(whole) + Double(attoseconds) * 1e-18
   }
 }
