@@ -29,12 +29,14 @@ let package = Package(
     .executableTarget(name: "nnc", dependencies: ["SpecParser", "Planner", "Runtime"]),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
     .testTarget(
       name: "SpecParserTests", dependencies: ["SpecParser", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecParser", "TestSupport"]),
     .testTarget(
-      name: "RuntimeTests", dependencies: ["Runtime", "Planner", "SpecParser", "TestSupport"],
+      name: "RuntimeTests",
+      dependencies: ["Runtime", "Planner", "SpecParser", "TestSupport", "AllocationCounter"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "nncTests", dependencies: ["TestSupport"]),

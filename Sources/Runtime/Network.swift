@@ -9,6 +9,8 @@ import SpecParser
 public final class Network<S: Scalar> {
   public let plan: Plan
   public let arena: Arena<S>
+  /// Charges each part of a step to its phase when set (benchmarks only).
+  public var timer: PhaseTimer?
 
   public init(plan: Plan, arena: Arena<S>) {
     precondition(arena.plan == plan, "arena built for another plan")
@@ -36,10 +38,12 @@ public final class Network<S: Scalar> {
         transposeA: false, transposeB: false, m: rows, n: layer.outputs, k: layer.inputs,
         alpha: 1, a: previous, lda: layer.inputs, b: arena.pointer(layer.weight),
         ldb: layer.outputs, beta: 0, c: h, ldc: layer.outputs)
+      timer?.mark(.forwardGEMM)
       let fused = layer.index == plan.layers.count - 1 && plan.objective != .quadratic
       addBiasAndActivate(
         h, rows: rows, columns: layer.outputs, bias: layer.bias.map { arena.pointer($0) },
         activation: fused ? .identity : layer.activation)
+      timer?.mark(.elementwise)
       previous = UnsafePointer(h)
     }
   }
@@ -53,6 +57,7 @@ public final class Network<S: Scalar> {
     let last = plan.layers[plan.layers.count - 1]
     let delta = writeDeltas ? arena.pointer(last.deltas) : nil
     let scale = 1 / S(rows)
+    defer { timer?.mark(.elementwise) }
     switch plan.objective {
     case .softmaxCrossEntropy:
       return softmaxCrossEntropy(
@@ -86,11 +91,13 @@ public final class Network<S: Scalar> {
         transposeA: true, transposeB: false, m: layer.inputs, n: layer.outputs, k: rows,
         alpha: 1, a: previous, lda: layer.inputs, b: delta, ldb: layer.outputs,
         beta: 0, c: arena.gradientPointer(layer.weight), ldc: layer.outputs)
+      timer?.mark(.backwardGEMM)
       // ∂L/∂b_l = column sums of D_l = D_lᵀ 1.
       if let bias = layer.bias {
         S.gemv(
           transposeA: true, m: rows, n: layer.outputs, alpha: 1, a: delta, lda: layer.outputs,
           x: ones, beta: 0, y: arena.gradientPointer(bias))
+        timer?.mark(.elementwise)
       }
       guard layer.index > 0 else { break }
 
@@ -101,9 +108,11 @@ public final class Network<S: Scalar> {
         transposeA: false, transposeB: true, m: rows, n: layer.inputs, k: layer.outputs,
         alpha: 1, a: delta, lda: layer.outputs, b: arena.pointer(layer.weight),
         ldb: layer.outputs, beta: 0, c: deltaBelow, ldc: layer.inputs)
+      timer?.mark(.backwardGEMM)
       multiplyByDerivative(
         deltaBelow, activations: previous, count: rows * layer.inputs,
         activation: below.activation)
+      timer?.mark(.elementwise)
     }
   }
 

@@ -1,1 +1,87 @@
-print("nnc")
+import Foundation
+import Planner
+import Runtime
+import SpecParser
+
+/// The tool's version, printed by `nnc --version` and recorded in run outputs.
+let nncVersion = "0.1.0"
+
+let usage = """
+  nnc \(nncVersion): compile a YAML model spec into a plan and train it.
+
+  usage: nnc <command> [options]
+
+  commands:
+    run SPEC        train the spec and write results to runs/<spec name>
+    validate SPEC…  check specs without training
+    plan SPEC       print the compiled plan: shapes, parameters, buffers
+    gradcheck SPEC  compare backprop with finite differences on the spec's data
+    bench SPEC      time training steps against the GEMM-only time of the same plan
+
+  options:
+    -h, --help      show help (also: nnc <command> --help)
+    --version       print the version
+
+  exit codes: 0 success, 1 invalid spec, 2 usage error, 3 data error,
+              4 training diverged, 5 output not written, 6 gradient check failed,
+              130 interrupted
+  """
+
+/// Turns each kind of failure into its message on stderr and its exit code.
+func exitCode(for error: Error) -> ExitCode {
+  switch error {
+  case let error as UsageError:
+    printError("nnc: \(error.message)\nRun 'nnc --help' for usage.")
+    return .usage
+  case let error as SpecErrors:
+    printError(error.description)
+    let count = error.diagnostics.filter { $0.severity == .error }.count
+    printError("\(count) error\(count == 1 ? "" : "s") in the spec")
+    return .invalidSpec
+  case let error as DataError:
+    printError(error.description)
+    return .invalidData
+  case let error as OutputError:
+    printError("nnc: \(error.message)")
+    return .outputFailed
+  default:
+    printError("nnc: \(error)")
+    return .invalidData
+  }
+}
+
+func printError(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func main() -> ExitCode {
+  var words = CommandLine.arguments.dropFirst()
+  guard let command = words.popFirst() else {
+    print(usage)
+    return .usage
+  }
+  do {
+    switch command {
+    case "-h", "--help", "help":
+      print(usage)
+      return .success
+    case "--version", "version":
+      print("nnc \(nncVersion)")
+      return .success
+    case "run": return try RunCommand.main(words)
+    case "validate": return try ValidateCommand.main(words)
+    case "plan": return try PlanCommand.main(words)
+    case "gradcheck": return try GradientCheckCommand.main(words)
+    case "bench": return try BenchCommand.main(words)
+    default:
+      let commands = ["run", "validate", "plan", "gradcheck", "bench", "help", "version"]
+      var message = "unknown command '\(command)'"
+      if let near = closest(to: command, among: commands) { message += "; did you mean '\(near)'?" }
+      throw UsageError(message)
+    }
+  } catch {
+    return exitCode(for: error)
+  }
+}
+
+exit(main().rawValue)

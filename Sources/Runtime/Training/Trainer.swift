@@ -212,66 +212,110 @@ public final class Trainer<S: Scalar> {
   private func firstOrderEpoch(epoch: Int, learningRate eta: Double)
     -> Result<Double, Divergence>
   {
-    let arena = network.arena
-    let B = plan.batchSize
-    let width = train.width
-    let K = plan.outputWidth
-    let fullBatch = B >= train.count
-    if !fullBatch { shuffler.shuffle(order) }
-    let input = arena.pointer(plan.arena.input)
-    let targets = arena.pointer(plan.arena.targets)
-    let regression = plan.objective == .quadratic
-    var total = 0.0
-    var step = 0
+    if plan.batchSize < train.count { shuffler.shuffle(order) }
+    return withTrainingData { data in
+      var total = 0.0
+      var start = 0
+      var step = 0
+      while start < train.count {
+        let rows = min(plan.batchSize, train.count - start)
+        let sums = trainingStep(data, start: start, rows: rows, learningRate: eta)
+        guard sums.loss.isFinite else {
+          return .failure(diverged(epoch: epoch, step: step, quantity: "loss"))
+        }
+        total += sums.loss
+        start += rows
+        step += 1
+      }
+      if let bad = firstNonFiniteLayer(in: network.arena.parameters.baseAddress!) {
+        return .failure(
+          Divergence(epoch: epoch + 1, step: step, layer: bad, quantity: "parameters"))
+      }
+      return .success(total / Double(train.count))
+    }
+  }
 
-    return train.features.withUnsafeBufferPointer { features in
+  /// The training set's buffers, borrowed for the length of `body`.
+  struct TrainingData {
+    var features: UnsafePointer<S>
+    var labels: UnsafePointer<Int32>?
+    var targets: UnsafePointer<S>?
+  }
+
+  func withTrainingData<R>(_ body: (TrainingData) -> R) -> R {
+    train.features.withUnsafeBufferPointer { features in
       train.labels.withUnsafeBufferPointer { labels in
-        train.targets.withUnsafeBufferPointer { allTargets in
-          var start = 0
-          while start < train.count {
-            let rows = min(B, train.count - start)
-            let sums: LossSums
-            if fullBatch {
-              // One batch holding every row in order: read the data in place.
-              sums = network.computeGradient(
-                input: features.baseAddress!, rows: rows,
-                labels: regression ? nil : labels.baseAddress!,
-                targets: regression ? allTargets.baseAddress! : nil)
-            } else {
-              // Gather the batch's rows into the arena's input (and label or
-              // target) buffers, so each GEMM reads one contiguous matrix.
-              for r in 0..<rows {
-                let source = Int(order[start + r])
-                (input + r * width).update(from: features.baseAddress! + source * width,
-                  count: width)
-                if regression {
-                  (targets + r * K).update(from: allTargets.baseAddress! + source * K, count: K)
-                } else {
-                  arena.labels[r] = labels[source]
-                }
-              }
-              sums = network.computeGradient(
-                input: input, rows: rows,
-                labels: regression ? nil : UnsafePointer(arena.labels.baseAddress!),
-                targets: regression ? UnsafePointer(targets) : nil)
-            }
-            guard sums.loss.isFinite else {
-              return .failure(diverged(epoch: epoch, step: step, quantity: "loss"))
-            }
-            optimizer.update(arena, learningRate: eta)
-            total += sums.loss
-            start += rows
-            step += 1
-          }
-          if let bad = firstNonFiniteLayer(in: arena.parameters.baseAddress!) {
-            return .failure(
-              Divergence(epoch: epoch + 1, step: step, layer: bad, quantity: "parameters"))
-          }
-          return .success(total / Double(train.count))
+        train.targets.withUnsafeBufferPointer { targets in
+          body(
+            TrainingData(
+              features: features.baseAddress!, labels: labels.baseAddress,
+              targets: targets.baseAddress))
         }
       }
     }
   }
+
+  /// One minibatch step on the rows `order[start..<start + rows]`: gather,
+  /// forward, loss, backward, and, if the loss is finite, the update.
+  @inline(__always)
+  func trainingStep(_ data: TrainingData, start: Int, rows: Int, learningRate eta: Double)
+    -> LossSums
+  {
+    let arena = network.arena
+    let sums: LossSums
+    if rows == train.count {
+      // One batch holding every row in order: read the data in place.
+      sums = network.computeGradient(
+        input: data.features, rows: rows, labels: data.labels, targets: data.targets)
+    } else {
+      // Gather the batch's rows into the arena's input (and label or target)
+      // buffers, so that each GEMM reads one contiguous matrix.
+      let width = train.width
+      let K = plan.outputWidth
+      let input = arena.pointer(plan.arena.input)
+      let targets = arena.pointer(plan.arena.targets)
+      for r in 0..<rows {
+        let source = Int(order[start + r])
+        (input + r * width).update(from: data.features + source * width, count: width)
+        if let allTargets = data.targets {
+          (targets + r * K).update(from: allTargets + source * K, count: K)
+        }
+        if let labels = data.labels { arena.labels[r] = labels[source] }
+      }
+      network.timer?.mark(.data)
+      sums = network.computeGradient(
+        input: input, rows: rows,
+        labels: data.labels == nil ? nil : UnsafePointer(arena.labels.baseAddress!),
+        targets: data.targets == nil ? nil : UnsafePointer(targets))
+    }
+    if sums.loss.isFinite {
+      optimizer.update(arena, learningRate: eta)
+      network.timer?.mark(.optimizer)
+    }
+    return sums
+  }
+
+  /// Runs `count` minibatch steps at a fixed step size, reshuffling at each
+  /// epoch boundary as training does; for benchmarks. Returns the steps' rows.
+  public func runSteps(_ count: Int, learningRate eta: Double) -> Int {
+    var samples = 0
+    withTrainingData { data in
+      for _ in 0..<count {
+        if stepCursor >= train.count {
+          stepCursor = 0
+          if plan.batchSize < train.count { shuffler.shuffle(order) }
+        }
+        let rows = min(plan.batchSize, train.count - stepCursor)
+        _ = trainingStep(data, start: stepCursor, rows: rows, learningRate: eta)
+        stepCursor += rows
+        samples += rows
+      }
+    }
+    return samples
+  }
+
+  /// Where `runSteps` continues in the current row order.
+  private var stepCursor = Int.max
 
   /// Set when a Newton step found no step length that lowers the objective.
   private var noDecrease = false

@@ -1,0 +1,30 @@
+import Planner
+import Runtime
+import SpecParser
+
+/// A spec carried through the front of the pipeline: read, checked against
+/// its data's shape, and compiled.
+struct Compiled {
+  var decoded: DecodedSpec
+  var shape: DataShape
+  var plan: Plan
+
+  var spec: Spec { decoded.spec }
+
+  /// Reads and plans `path`, printing the spec's warnings to stderr.
+  /// Throws `SpecErrors` for the spec and `DataError` for its data files.
+  static func load(_ path: String, quiet: Bool = false) throws -> Compiled {
+    let decoded = try SpecReader.load(path: path)
+    if !quiet {
+      for warning in decoded.warnings { printError(warning.description) }
+    }
+    let shape = try DataProbe.shape(of: decoded.spec.data)
+    let plan = try Planner.plan(decoded.spec, shape: shape)
+    return Compiled(decoded: decoded, shape: shape, plan: plan)
+  }
+}
+
+/// An output file that could not be written: exit code 5.
+struct OutputError: Error {
+  var message: String
+}
