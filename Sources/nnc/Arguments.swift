@@ -1,3 +1,5 @@
+import SpecParser
+
 /// A command line split into positionals and options, checked against what a
 /// subcommand accepts. Options take `--name value` or `--name=value`; flags
 /// take nothing; `--` ends option parsing.
@@ -50,7 +52,7 @@ struct Arguments {
       } else {
         let known = (shape.options + shape.flags).map { "--" + $0 }
         var message = "unknown option '--\(name)'"
-        if let near = closest(to: "--" + name, among: known) { message += "; did you mean '\(near)'?" }
+        if let near = NearestName.suggestion(for: "--" + name, among: known) { message += "; did you mean '\(near)'?" }
         throw UsageError(message)
       }
     }
@@ -71,30 +73,4 @@ struct Arguments {
 struct UsageError: Error {
   var message: String
   init(_ message: String) { self.message = message }
-}
-
-/// The candidate within a small edit distance of `word`, if one is clearly closest.
-func closest(to word: String, among candidates: [String]) -> String? {
-  let scored = candidates.map { ($0, editDistance(word, $0)) }.sorted { $0.1 < $1.1 }
-  guard let best = scored.first, best.1 <= max(2, word.count / 3) else { return nil }
-  return best.0
-}
-
-/// Levenshtein distance over characters.
-func editDistance(_ a: String, _ b: String) -> Int {
-  let a = Array(a)
-  let b = Array(b)
-  guard !a.isEmpty else { return b.count }
-  guard !b.isEmpty else { return a.count }
-  var previous = Array(0...b.count)
-  var current = previous
-  for i in 1...a.count {
-    current[0] = i
-    for j in 1...b.count {
-      let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-      current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
-    }
-    swap(&previous, &current)
-  }
-  return previous[b.count]
 }

@@ -1,10 +1,10 @@
 /// Finds the allowed name a misspelt one was probably meant to be, for
 /// "did you mean …?" hints.
-enum NearestName {
+public enum NearestName {
   /// The candidate closest to `word` by edit distance, ignoring case, when it
   /// is close enough to be a typo: one edit for words up to three letters, two
   /// up to eight, three beyond. Ties go to the earlier candidate.
-  static func suggestion(for word: String, among candidates: [String]) -> String? {
+  public static func suggestion(for word: String, among candidates: [String]) -> String? {
     let folded = Array(word.lowercased().unicodeScalars)
     let limit = folded.count <= 3 ? 1 : folded.count <= 8 ? 2 : 3
     var best: (name: String, distance: Int)?
@@ -19,7 +19,7 @@ enum NearestName {
 
   /// Levenshtein distance: the fewest insertions, deletions and substitutions
   /// that turn `a` into `b`, computed one row of the table at a time.
-  static func editDistance<Element: Equatable>(_ a: [Element], _ b: [Element]) -> Int {
+  public static func editDistance<Element: Equatable>(_ a: [Element], _ b: [Element]) -> Int {
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     // previous[j] is the distance between a[..<i-1] and b[..<j].
