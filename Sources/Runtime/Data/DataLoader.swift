@@ -1,0 +1,223 @@
+import Planner
+import SpecParser
+
+/// A set of examples ready for training or evaluation.
+///
+/// Legend: n = `count`, d = `width` (features), t = regression targets.
+public struct Examples<S: Scalar>: Sendable {
+  public var count: Int
+  public var width: Int
+  /// n × d, row-major, after scaling and standardization.
+  public var features: [S]
+  /// Classification: n class indices into the plan's class list; empty for regression.
+  public var labels: [Int32]
+  /// Regression: n × t targets, row-major, as read; empty for classification.
+  public var targets: [S]
+
+  public init(count: Int, width: Int, features: [S], labels: [Int32], targets: [S]) {
+    precondition(features.count == count * width, "\(features.count) features, \(count)×\(width)")
+    self.count = count
+    self.width = width
+    self.features = features
+    self.labels = labels
+    self.targets = targets
+  }
+}
+
+/// What was done to the features, so prediction can do the same to new data:
+/// x′_j = (x_j · scale − mean[j]) / std[j].
+public struct Preprocessing: Sendable, Equatable {
+  /// The spec's scale, applied first; `nil` when the spec sets none.
+  public var scale: Double?
+  /// d training means of the scaled features; `nil` without standardization.
+  public var mean: [Double]?
+  /// d divisors: the training population standard deviation of each scaled
+  /// feature, or 1 for a constant feature (which is only centred); `nil`
+  /// without standardization.
+  public var std: [Double]?
+
+  public init(scale: Double? = nil, mean: [Double]? = nil, std: [Double]? = nil) {
+    self.scale = scale
+    self.mean = mean
+    self.std = std
+  }
+}
+
+/// The training set, the test set when the spec names one, and the preprocessing
+/// both went through (with the training statistics).
+public struct LoadedData<S: Scalar>: Sendable {
+  public var train: Examples<S>
+  public var test: Examples<S>?
+  public var preprocessing: Preprocessing
+
+  public init(train: Examples<S>, test: Examples<S>?, preprocessing: Preprocessing) {
+    self.train = train
+    self.test = test
+    self.preprocessing = preprocessing
+  }
+}
+
+/// Reads the examples a spec names, in the shape the planner probed.
+public enum DataLoader {
+  /// Reads, checks and prepares the training and test examples.
+  ///
+  /// Features are multiplied by `data.scale`, then, with `data.standardize`,
+  /// shifted and divided by the training mean and standard deviation; the
+  /// test set gets the training statistics. Class indices follow
+  /// `shape.task`'s class order.
+  ///
+  /// - Throws: `DataError` for any unreadable or malformed file, a test label
+  ///   not seen in training, or files that no longer match `shape`.
+  public static func load<S: Scalar>(
+    _ data: DataSpec, shape: DataShape, as type: S.Type
+  ) throws(DataError) -> LoadedData<S> {
+    switch data.train {
+    case .idx(let images, let labels):
+      return try loadIDX(data, images: images, labels: labels, shape: shape, as: type)
+    case .csv(let path):
+      return try loadCSV(data, path: path, shape: shape, as: type)
+    }
+  }
+
+  // MARK: - IDX
+
+  private static func loadIDX<S: Scalar>(
+    _ data: DataSpec, images: String, labels: String, shape: DataShape, as _: S.Type
+  ) throws(DataError) -> LoadedData<S> {
+    try DataProbe.checkIDXSpec(data, images: images)
+    guard case .classification(let classes) = shape.task else {
+      throw DataError(
+        .shapeMismatch, file: images,
+        "the plan is for regression, but IDX data holds class labels")
+    }
+    let train = try IDXPair(images: images, labels: labels, classCount: classes.count)
+    try checkUnchanged(
+      file: images, count: train.count, width: train.width, against: shape)
+
+    var test: IDXPair?
+    if case .idx(let testImages, let testLabels) = data.test {
+      let pair = try IDXPair(images: testImages, labels: testLabels, classCount: classes.count)
+      try DataProbe.checkImageShape(
+        pair.images.header, path: testImages, training: train.images.header)
+      test = pair
+    }
+
+    let statistics =
+      data.standardize
+      ? train.withPixels { pixels in
+        FeatureScaling.statistics(ofBytes: pixels, count: train.count, width: train.width)
+      } : nil
+    let scaling = FeatureScaling(width: train.width, scale: data.scale, statistics: statistics)
+    return LoadedData(
+      train: train.examples(scaling, as: S.self), test: test?.examples(scaling, as: S.self),
+      preprocessing: scaling.preprocessing)
+  }
+
+  // MARK: - CSV
+
+  private static func loadCSV<S: Scalar>(
+    _ data: DataSpec, path: String, shape: DataShape, as _: S.Type
+  ) throws(DataError) -> LoadedData<S> {
+    if case .idx(let images, _) = data.test {
+      throw DataProbe.formatMismatch(test: images, testFormat: "IDX", trainFormat: "CSV")
+    }
+    let label: String?
+    let targets: [String]
+    let classes: [String]?
+    switch shape.task {
+    case .classification(let names):
+      guard let name = data.label else {
+        throw DataError(
+          .shapeMismatch, file: path,
+          "the plan is for classification, but the spec names no label column")
+      }
+      (label, targets, classes) = (name, [], names)
+    case .regression(let names):
+      (label, targets, classes) = (nil, names, nil)
+    }
+
+    let train = try CSVExamples(
+      CSVReader.read(path), features: shape.featureNames, label: label, targets: targets)
+    try checkUnchanged(
+      file: path, count: train.count, width: shape.featureNames.count, against: shape)
+    var test: CSVExamples?
+    if case .csv(let testPath) = data.test {
+      test = try CSVExamples(
+        CSVReader.read(testPath), features: shape.featureNames, label: label, targets: targets)
+    }
+
+    let width = shape.featureNames.count
+    let statistics =
+      data.standardize
+      ? FeatureScaling.statistics(of: train.features, count: train.count, width: width) : nil
+    let scaling = FeatureScaling(width: width, scale: data.scale, statistics: statistics)
+    let trainExamples: Examples<S> = try examples(
+      train, classes: classes, fromTraining: true, scaling: scaling)
+    let testExamples: Examples<S>? = try test.map { test throws(DataError) in
+      try examples(test, classes: classes, fromTraining: false, scaling: scaling)
+    }
+    return LoadedData(
+      train: trainExamples, test: testExamples, preprocessing: scaling.preprocessing)
+  }
+
+  private static func examples<S: Scalar>(
+    _ csv: CSVExamples, classes: [String]?, fromTraining: Bool, scaling: FeatureScaling
+  ) throws(DataError) -> Examples<S> {
+    let labels = try classes.map { classes throws(DataError) in
+      try csv.classIndices(classes, fromTraining: fromTraining)
+    }
+    let features = csv.features.withUnsafeBufferPointer { values in
+      scaling.apply(to: values, as: S.self)
+    }
+    return Examples(
+      count: csv.count, width: csv.featureColumns.count, features: features,
+      labels: labels ?? [], targets: csv.targets.map { S($0) })
+  }
+
+  /// The training file read now must be the one the plan was made from.
+  private static func checkUnchanged(
+    file: String, count: Int, width: Int, against shape: DataShape
+  ) throws(DataError) {
+    guard count != shape.trainCount || width != shape.inputWidth else { return }
+    throw DataError(
+      .shapeMismatch, file: file,
+      "the training data holds \(count) examples of \(width) features, but the plan was "
+        + "made for \(shape.trainCount) of \(shape.inputWidth)",
+      hint: "was the file changed after the plan was made? Plan again")
+  }
+}
+
+/// An images file and its labels file, read whole and checked against each other.
+private struct IDXPair {
+  var images: IDXFile
+  var labels: IDXFile
+
+  init(images: String, labels: String, classCount: Int) throws(DataError) {
+    self.images = try IDXReader.read(images, as: .images)
+    self.labels = try IDXReader.read(labels, as: .labels)
+    try IDXReader.checkCounts(
+      images: self.images.header, imagesPath: images,
+      labels: self.labels.header, labelsPath: labels)
+    guard self.images.header.count > 0 else {
+      throw DataError(.noExamples, file: images, "the images file holds no images")
+    }
+    try self.labels.checkLabels(below: classCount)
+  }
+
+  var count: Int { images.header.count }
+  var width: Int { images.header.recordSize }
+
+  /// The n × d pixel bytes after the header.
+  func withPixels<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    images.bytes.withUnsafeBufferPointer { bytes in
+      body(UnsafeBufferPointer(rebasing: bytes[images.header.headerSize...]))
+    }
+  }
+
+  func examples<S: Scalar>(_ scaling: FeatureScaling, as _: S.Type) -> Examples<S> {
+    let features = withPixels { pixels in scaling.apply(to: pixels, as: S.self) }
+    return Examples(
+      count: count, width: width, features: features,
+      labels: labels.labelBytes.map { Int32($0) }, targets: [])
+  }
+}
