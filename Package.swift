@@ -25,7 +25,12 @@ let package = Package(
 
     .target(name: "SpecParser", dependencies: ["CYAML"]),
     .target(name: "Planner", dependencies: ["SpecParser"]),
-    .target(name: "Runtime", dependencies: ["Planner", "COpenBLAS", "CZlib"]),
+    // The runtime is always optimized, in debug builds too: its kernels are the
+    // product, tests then check the code users run, and unoptimized generic
+    // code would allocate in the step loop that must not.
+    .target(
+      name: "Runtime", dependencies: ["Planner", "COpenBLAS", "CZlib"],
+      swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     .executableTarget(name: "nnc", dependencies: ["SpecParser", "Planner", "Runtime"]),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -63,11 +63,19 @@ public struct LayerPlan: Sendable, Equatable {
 
 /// A named range of the flat parameter vector.
 public struct ParameterBlock: Sendable, Equatable {
-  public var name: String
-  public var offset: Int
+  public let name: String
+  public let offset: Int
   /// [rows, columns] for a weight matrix, [count] for a bias.
-  public var shape: [Int]
-  public var count: Int { shape.reduce(1, *) }
+  public let shape: [Int]
+  /// Elements in the block; stored, as the optimizer reads it every step.
+  public let count: Int
+
+  public init(name: String, offset: Int, shape: [Int]) {
+    self.name = name
+    self.offset = offset
+    self.shape = shape
+    count = shape.reduce(1, *)
+  }
 }
 
 public struct ParameterLayout: Sendable, Equatable {

@@ -123,6 +123,7 @@ public final class Network<S: Scalar> {
     input: UnsafePointer<S>, rows: Int, labels: UnsafePointer<Int32>?,
     targets: UnsafePointer<S>?
   ) -> LossSums {
+    precondition(rows <= plan.batchSize, "\(rows) rows exceed the delta buffers' \(plan.batchSize)")
     forward(input: input, rows: rows)
     let sums = finishOutput(rows: rows, labels: labels, targets: targets, writeDeltas: true)
     backward(input: input, rows: rows)

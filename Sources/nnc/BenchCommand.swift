@@ -27,9 +27,9 @@ enum BenchCommand {
     guard arguments.positionals.count == 1, let path = arguments.positionals.first else {
       throw UsageError("bench takes one spec file")
     }
-    let format = arguments.value("format") ?? "text"
-    guard ["text", "json"].contains(format) else {
-      throw UsageError("--format is text or json, not '\(format)'")
+    let outputFormat = arguments.value("format") ?? "text"
+    guard ["text", "json"].contains(outputFormat) else {
+      throw UsageError("--format is text or json, not '\(outputFormat)'")
     }
     let compiled = try Compiled.load(path, quiet: true)
     let threads = try arguments.integer("threads", atLeast: 1) ?? compiled.plan.threads
@@ -61,7 +61,7 @@ enum BenchCommand {
       result = Benchmark.run(trainer, warmupSteps: warmup, steps: steps, rounds: rounds)
     }
 
-    if format == "json" {
+    if outputFormat == "json" {
       var shares: [String: JSONValue] = [:]
       for phase in result.phaseShares { shares[phase.name] = .number(phase.share) }
       let report = JSONValue.object([

@@ -271,7 +271,7 @@ public final class Trainer<S: Scalar> {
       // Gather the batch's rows into the arena's input (and label or target)
       // buffers, so that each GEMM reads one contiguous matrix.
       let width = train.width
-      let K = plan.outputWidth
+      let K = plan.arena.targets.columns
       let input = arena.pointer(plan.arena.input)
       let targets = arena.pointer(plan.arena.targets)
       for r in 0..<rows {
