@@ -30,7 +30,13 @@ let package = Package(
     // code would allocate in the step loop that must not.
     .target(
       name: "Runtime", dependencies: ["Planner", "COpenBLAS", "CZlib"],
-      swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+      swiftSettings: [
+        .unsafeFlags(["-O"], .when(configuration: .debug)),
+        // Exposes the generic kernels' bodies to the command-line tool, so
+        // they are specialized for Float and Double there instead of running
+        // through protocol witnesses element by element.
+        .unsafeFlags(["-cross-module-optimization"]),
+      ]),
     .executableTarget(name: "nnc", dependencies: ["SpecParser", "Planner", "Runtime"]),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),

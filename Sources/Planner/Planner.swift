@@ -141,7 +141,8 @@ public enum Planner {
       switch output.activation {
       case .softmax:
         if classes.count < 2 {
-          fail("data.train", "the training labels hold only one class (\(classes.first ?? ""))", nil)
+          fail(
+            "data.train", "the training labels hold only one class (\(classes.first ?? ""))", nil)
           return nil
         }
         if output.units != classes.count {
@@ -160,7 +161,8 @@ public enum Planner {
             "a sigmoid output with NLL needs 1 unit and 2 classes, but it has "
               + "\(output.units) units and the data has \(classes.count) classes "
               + "(\(classList(classes)))",
-            classes.count > 2 ? "use a softmax output with \(classes.count) units" : "set units to 1")
+            classes.count > 2
+              ? "use a softmax output with \(classes.count) units" : "set units to 1")
           return nil
         }
         return .sigmoidCrossEntropy

@@ -52,7 +52,9 @@ struct Arguments {
       } else {
         let known = (shape.options + shape.flags).map { "--" + $0 }
         var message = "unknown option '--\(name)'"
-        if let near = NearestName.suggestion(for: "--" + name, among: known) { message += "; did you mean '\(near)'?" }
+        if let near = NearestName.suggestion(for: "--" + name, among: known) {
+          message += "; did you mean '\(near)'?"
+        }
         throw UsageError(message)
       }
     }

@@ -33,7 +33,8 @@ enum PlanCommand {
     text += "evaluation batch \(plan.evaluationBatchSize)\n"
     text += "layers:\n"
     for layer in plan.layers {
-      text += "  \(layer.index): dense \(layer.inputs) -> \(layer.outputs) \(layer.activation.rawValue)"
+      text +=
+        "  \(layer.index): dense \(layer.inputs) -> \(layer.outputs) \(layer.activation.rawValue)"
       text += ", \(layer.parameterCount) parameters (L2 on the \(layer.weight.count) weights)\n"
     }
     text += "parameters: \(plan.parameters.count)\n"

@@ -76,7 +76,9 @@ func main() -> ExitCode {
     default:
       let commands = ["run", "validate", "plan", "gradcheck", "bench", "help", "version"]
       var message = "unknown command '\(command)'"
-      if let near = NearestName.suggestion(for: command, among: commands) { message += "; did you mean '\(near)'?" }
+      if let near = NearestName.suggestion(for: command, among: commands) {
+        message += "; did you mean '\(near)'?"
+      }
       throw UsageError(message)
     }
   } catch {

@@ -33,11 +33,14 @@ func syntheticTrainer(optimizer: OptimizerSpec) throws -> Trainer<Float> {
     data: LoadedData(train: examples, test: nil, preprocessing: Preprocessing()))
 }
 
-@Test("training steps allocate nothing after the first", arguments: [
-  OptimizerSpec(kind: .sgd, learningRate: 0.1, batchSize: .examples(64)),
-  OptimizerSpec(kind: .sgd, learningRate: 0.1, momentum: 0.9, nesterov: true, batchSize: .examples(64)),
-  OptimizerSpec(kind: .adam, learningRate: 0.01, batchSize: .examples(50)),
-])
+@Test(
+  "training steps allocate nothing after the first",
+  arguments: [
+    OptimizerSpec(kind: .sgd, learningRate: 0.1, batchSize: .examples(64)),
+    OptimizerSpec(
+      kind: .sgd, learningRate: 0.1, momentum: 0.9, nesterov: true, batchSize: .examples(64)),
+    OptimizerSpec(kind: .adam, learningRate: 0.01, batchSize: .examples(50)),
+  ])
 func trainingStepsDoNotAllocate(_ optimizer: OptimizerSpec) throws {
   let trainer = try syntheticTrainer(optimizer: optimizer)
   _ = trainer.runSteps(1, learningRate: 0.1)

@@ -93,7 +93,8 @@ func matchesNumpyInDouble(_ name: String) throws {
   #expect(worstRelativeError(output, expectedOutput) < 1e-12)
   #expect(isClose(objective, try reference.fixture.double("loss_value"), relative: 1e-12))
   let gradient = Array(network.arena.gradient)
-  #expect(worstRelativeError(gradient, try reference.fixture.doubles("gradient"), floor: 1e-9) < 1e-10)
+  #expect(
+    worstRelativeError(gradient, try reference.fixture.doubles("gradient"), floor: 1e-9) < 1e-10)
 }
 
 @Test("forward outputs and loss match numpy in float32", arguments: referenceCases)
@@ -103,7 +104,8 @@ func matchesNumpyInFloat(_ name: String) throws {
   let objective = reference.objectiveAndGradient(network)
   #expect(isClose(objective, try reference.fixture.double("loss_value"), relative: 1e-5))
   let gradient = network.arena.gradient.map(Double.init)
-  #expect(worstRelativeError(gradient, try reference.fixture.doubles("gradient"), floor: 1e-4) < 1e-4)
+  #expect(
+    worstRelativeError(gradient, try reference.fixture.doubles("gradient"), floor: 1e-4) < 1e-4)
 }
 
 @Test("one SGD step matches numpy", arguments: referenceCases)

@@ -92,7 +92,9 @@ func temporaryDirectory() throws -> String {
 
   // safetensors: 8-byte header length, JSON header naming each tensor.
   let weights = try Data(contentsOf: URL(fileURLWithPath: output + "/weights.safetensors"))
-  let headerLength = weights.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+  let headerLength = weights.prefix(8).enumerated().reduce(0) {
+    $0 | Int($1.element) << (8 * $1.offset)
+  }
   let header = try #require(
     try JSONSerialization.jsonObject(with: weights.subdata(in: 8..<8 + headerLength))
       as? [String: Any])
@@ -106,16 +108,16 @@ func temporaryDirectory() throws -> String {
   let folder = try temporaryDirectory()
   let spec = folder + "/bad.yaml"
   try """
-    data:
-      train: {csv: \(repositoryPath("specs/data/iris-train.csv"))}
-      label: species
-    model:
-      layers:
-        - {units: 4, activation: softmax}
-    loss: nll
-    optimizer: {kind: sgd, learning_rate: 0.1}
-    training: {epochs: 3}
-    """.write(toFile: spec, atomically: true, encoding: .utf8)
+  data:
+    train: {csv: \(repositoryPath("specs/data/iris-train.csv"))}
+    label: species
+  model:
+    layers:
+      - {units: 4, activation: softmax}
+  loss: nll
+  optimizer: {kind: sgd, learning_rate: 0.1}
+  training: {epochs: 3}
+  """.write(toFile: spec, atomically: true, encoding: .utf8)
   let run = try nnc(["run", spec, "--output", folder + "/out"])
   #expect(run.status == 1)
   // The output layer has 4 units for iris's 3 classes: reported at the units value.

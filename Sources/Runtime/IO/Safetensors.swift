@@ -32,8 +32,10 @@ public enum Safetensors {
     var data = Data(capacity: 8 + json.count + parameters.count * size)
     withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
     data.append(contentsOf: json)
-    data.append(UnsafeBufferPointer(start: UnsafeRawPointer(parameters.baseAddress!)
-      .assumingMemoryBound(to: UInt8.self), count: parameters.count * size))
+    data.append(
+      UnsafeBufferPointer(
+        start: UnsafeRawPointer(parameters.baseAddress!)
+          .assumingMemoryBound(to: UInt8.self), count: parameters.count * size))
     return data
   }
 }
@@ -110,7 +112,8 @@ extension Safetensors {
       guard begin >= 0, end >= begin, end - begin == count * width,
         end <= bytes.count - dataStart
       else {
-        throw fail("tensor '\(name)' has data_offsets \(offsets) that do not fit its shape or the file")
+        throw fail(
+          "tensor '\(name)' has data_offsets \(offsets) that do not fit its shape or the file")
       }
       var values = [Double](repeating: 0, count: count)
       let base = bytes.startIndex + dataStart + begin
@@ -143,7 +146,8 @@ extension Safetensors {
         continue
       }
       guard tensor.shape == block.shape else {
-        differences.append("\(block.name) is \(tensor.shape) in the file, \(block.shape) in the spec")
+        differences.append(
+          "\(block.name) is \(tensor.shape) in the file, \(block.shape) in the spec")
         continue
       }
       for i in 0..<block.count { parameters[block.offset + i] = S(tensor.values[i]) }

@@ -35,6 +35,8 @@ func addBiasAndActivate<S: Scalar>(
 }
 
 /// Backward: D ← D ⊙ φ′(Z), with φ′ taken from H = φ(Z). D and H are `count` long.
+/// Every case is a plain multiply, with no branch or conditional store, so
+/// that each loop vectorizes.
 @inline(__always)
 func multiplyByDerivative<S: Scalar>(
   _ delta: UnsafeMutablePointer<S>, activations h: UnsafePointer<S>, count: Int,
@@ -44,7 +46,7 @@ func multiplyByDerivative<S: Scalar>(
   case .identity, .softmax:
     break
   case .relu:
-    for i in 0..<count where h[i] <= 0 { delta[i] = 0 }
+    for i in 0..<count { delta[i] *= h[i] > 0 ? 1 : 0 }
   case .sigmoid:
     for i in 0..<count { delta[i] *= h[i] * (1 - h[i]) }
   case .tanh:

@@ -1,4 +1,5 @@
 import Planner
+import SpecParser
 
 // Losses fused with the output layer. Each kernel reads the batch's output
 // rows, turns them into the model's outputs in place, and, when asked, adds up
@@ -115,5 +116,3 @@ func quadraticLoss<S: Scalar>(
   sums.loss = squared / 2
   return sums
 }
-
-import SpecParser

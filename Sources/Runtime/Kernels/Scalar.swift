@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// The float types the runtime computes in, each with its BLAS entry points.
 /// Every matrix is row-major, as the plan lays it out.
@@ -97,5 +98,3 @@ extension Double: Scalar {
 public func setBLASThreads(_ count: Int) {
   openblas_set_num_threads(Int32(count))
 }
-
-import Foundation

@@ -1,7 +1,8 @@
+import Planner
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import Planner
 
 /// What `nnc bench` measures: training steps on the spec's real data against
 /// the same plan's matrix products alone, timed in the same process.

@@ -72,7 +72,8 @@ public final class Trainer<S: Scalar> {
     network = Network(plan: plan, arena: arena)
     optimizer = Optimizer(plan: plan)
     shuffler = RandomStream(seed: plan.seed, stream: "shuffle")
-    (train, validation) = Self.split(data.train, validationCount: plan.examples.validation,
+    (train, validation) = Self.split(
+      data.train, validationCount: plan.examples.validation,
       seed: plan.seed)
     test = data.test
     order = .allocate(capacity: train.count)
@@ -167,7 +168,8 @@ public final class Trainer<S: Scalar> {
       }
       let record = EpochRecord(
         epoch: epoch + 1, learningRate: eta, trainLoss: trainLoss, weightChange: change,
-        validation: validation.map { network.evaluate($0) }, test: test.map { network.evaluate($0) },
+        validation: validation.map { network.evaluate($0) },
+        test: test.map { network.evaluate($0) },
         seconds: (clock.now - started).seconds)
       history.append(record)
       onEpoch(record)
@@ -375,7 +377,8 @@ public final class Trainer<S: Scalar> {
   private func firstNonFiniteLayer(in theta: UnsafeMutablePointer<S>) -> Int? {
     for layer in plan.layers {
       let blocks = [layer.weight] + (layer.bias.map { [$0] } ?? [])
-      for block in blocks where (0..<block.count).contains(where: { !theta[block.offset + $0].isFinite }) {
+      for block in blocks
+      where (0..<block.count).contains(where: { !theta[block.offset + $0].isFinite }) {
         return layer.index
       }
     }
