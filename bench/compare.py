@@ -8,21 +8,23 @@ from their environment, since those variables force their own OpenBLAS builds on
 slower kernel; nothing else in the caller's environment changes. With --runs N the whole
 comparison is repeated N times, and the summary gives the median over the runs of each
 seconds-per-epoch figure and of each ratio (a ratio is always taken within one run,
-because the machine is shared and absolute times drift between runs).
+because the machine is shared and absolute times drift between runs). Each run also
+reports how much of the CPUs other processes used while it went on; --wait-idle makes
+each run wait for an idle machine first.
 
-    swift build -c release && bench/compare.py --runs 3
+    swift build -c release && bench/compare.py --runs 5 --wait-idle 600
 
 Everything is timed the same way: data loaded first (timed apart), a warm-up, then the
 fastest of --rounds epochs. See bench/README.md.
 """
 
 import argparse
-import ctypes
 import json
 import os
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -48,6 +50,9 @@ def parse_arguments():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--peers", default="numpy,torch,sklearn",
                         help="comma-separated subset of " + ",".join(PEERS))
+    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                        help="before each run, wait up to SECONDS for other processes "
+                        "to leave the CPUs idle (default 0: do not wait)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     options = parser.parse_args()
     options.peers = [p for p in options.peers.split(",") if p]
@@ -104,9 +109,40 @@ def run_peer(options, name):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def busy_ticks():
+    """(busy, total) CPU time of the whole machine so far, in clock ticks (/proc/stat)."""
+    with open("/proc/stat") as file:
+        values = [int(v) for v in file.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle and iowait
+    return sum(values) - idle, sum(values)
+
+
+def wait_until_idle(limit):
+    """Waits until other processes use under 3 % of the CPUs over 3 s, for up to `limit` s.
+
+    Returns whether the machine became idle in time.
+    """
+    deadline = time.monotonic() + limit
+    while True:
+        busy, total = busy_ticks()
+        time.sleep(3)
+        busy_after, total_after = busy_ticks()
+        if (busy_after - busy) / max(total_after - total, 1) < 0.03:
+            return True
+        if time.monotonic() > deadline:
+            return False
+
+
 def one_run(options):
-    """nnc (pinned as the environment says, then unpinned) and the peers, in that order."""
+    """nnc (pinned as the environment says, then unpinned) and the peers, in that order.
+
+    Also measures the share of the machine's CPU time that other processes used while
+    the run went on: the machine's busy time minus this run's own processes' CPU time.
+    """
+    idle = wait_until_idle(options.wait_idle) if options.wait_idle > 0 else None
     load_before = os.getloadavg()[0]
+    busy, total = busy_ticks()
+    own = os.times()
     reports = []
     pinned = [name for name in common.PINNING_VARIABLES if name in os.environ]
     if pinned:
@@ -115,7 +151,14 @@ def one_run(options):
     reports.append(run_nnc(options, unpinned_environment(), "nnc bench"))
     for name in options.peers:
         reports.append(run_peer(options, name))
+    busy_after, total_after = busy_ticks()
+    own_after = os.times()
+    own_seconds = (own_after.children_user + own_after.children_system
+                   - own.children_user - own.children_system)
+    ticks = os.sysconf("SC_CLK_TCK")
+    others = ((busy_after - busy) / ticks - own_seconds) / ((total_after - total) / ticks)
     return {"load_average_before": load_before, "load_average_after": os.getloadavg()[0],
+            "others_cpu_share": max(others, 0.0), "waited_until_idle": idle,
             "reports": reports}
 
 
@@ -180,9 +223,12 @@ def main():
         run = one_run(options)
         runs.append(run)
         if options.format == "text":
-            print(f"run {index + 1} of {options.runs} (1-minute load average "
-                  f"{run['load_average_before']:.2f} before, "
+            print(f"run {index + 1} of {options.runs}: other processes used "
+                  f"{100 * run['others_cpu_share']:.1f} % of the CPUs meanwhile "
+                  f"(1-minute load average {run['load_average_before']:.2f} before, "
                   f"{run['load_average_after']:.2f} after)")
+            if run["waited_until_idle"] is False:
+                print(f"the machine did not become idle within {options.wait_idle} s")
             print_table(formatted(run))
             for report in run["reports"]:
                 if "ratio" in report:
@@ -197,7 +243,9 @@ def main():
     if options.format == "json":
         print(json.dumps({"runs": runs}, indent=1))
     elif options.runs > 1:
-        print(f"median of {options.runs} runs (range of seconds per epoch)")
+        shares = [100 * run["others_cpu_share"] for run in runs]
+        print(f"median of {options.runs} runs (range of seconds per epoch); other processes "
+              f"used {min(shares):.1f}–{max(shares):.1f} % of the CPUs during them")
         print_table(summary(runs), "seconds per epoch, median (range)")
         for i, report in enumerate(runs[0]["reports"]):
             if "ratio" in report:
