@@ -40,6 +40,12 @@ public struct ExampleCounts: Sendable, Equatable {
   public var train: Int
   public var validation: Int
   public var test: Int
+
+  public init(train: Int, validation: Int, test: Int) {
+    self.train = train
+    self.validation = validation
+    self.test = test
+  }
 }
 
 /// One dense layer and where its parameters and buffers live.
