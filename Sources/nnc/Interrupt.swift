@@ -17,6 +17,12 @@ enum Interrupt {
   /// Installs the handler. It only stores a flag, writes a fixed message with
   /// write(2) and restores the default action: all async-signal-safe.
   static func install() {
+    // A parent may start nnc with SIGINT blocked (test runners do); the
+    // signal would then wait unseen until the run ended.
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     signal(SIGINT) { _ in
       interruptRequested.store(true, ordering: .relaxed)
       let message: StaticString = """
