@@ -133,8 +133,13 @@ public struct SpecOverride: Sendable, Equatable, CustomStringConvertible {
   private func valueNode() throws(SpecErrors) -> YAMLNode {
     // Columns inside the value, counted from 1, shift past "key.path=".
     let shift = keyPath.count + 1
+    let isOneLine = !value.contains(where: \.isNewline)
     func shifted(_ location: SourceLocation) -> SourceLocation {
-      SourceLocation(
+      if location.line > 1, isOneLine {
+        // libyaml places "unexpected end" on the line after the text.
+        return SourceLocation(file: Self.file, line: 1, column: shift + value.count + 1)
+      }
+      return SourceLocation(
         file: Self.file, line: location.line,
         column: location.line == 1 ? location.column + shift : location.column)
     }
