@@ -300,7 +300,8 @@ enum Curves {
         let style: LineChart.Style = runs.count == 1 ? .solid : set.style
         loss.series.append(
           LineChart.Series(
-            label: label, color: color, style: style, points: run.table.points("\(set.column)_loss")
+            label: label, color: color, style: style,
+            points: run.table.points("\(set.column)_loss")
           ))
         score.series.append(
           LineChart.Series(

@@ -82,8 +82,8 @@ func resumedRunsEqualUninterruptedOnes(_ optimizer: OptimizerSpec, stopAfter: In
   let trainer = try checkpointTrainer(optimizers[0], epochs: 7)
   var epochs: [Int] = []
   _ = trainer.run(
-    control: TrainingControl(checkpointEvery: 3, onCheckpoint: { epochs.append($0.progress.epoch) })
-  )
+    control: TrainingControl(
+      checkpointEvery: 3, onCheckpoint: { epochs.append($0.progress.epoch) }))
   #expect(epochs == [3, 6])
 }
 

@@ -37,8 +37,8 @@ import Testing
       predicted == 0
         || isClose(precision ?? -1, Double(confusion[k][k]) / Double(predicted), relative: 1e-15))
     let recall = (perClass[name]?["recall"] as? NSNumber)?.doubleValue ?? -1
-    #expect(
-      isClose(recall, Double(confusion[k][k]) / Double(confusion[k].reduce(0, +)), relative: 1e-15))
+    let support = Double(confusion[k].reduce(0, +))
+    #expect(isClose(recall, Double(confusion[k][k]) / support, relative: 1e-15))
   }
 
   let text = try nnc([
