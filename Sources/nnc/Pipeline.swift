@@ -11,10 +11,13 @@ struct Compiled {
 
   var spec: Spec { decoded.spec }
 
-  /// Reads and plans `path`, printing the spec's warnings to stderr.
-  /// Throws `SpecErrors` for the spec and `DataError` for its data files.
-  static func load(_ path: String, quiet: Bool = false) throws -> Compiled {
-    let decoded = try SpecReader.load(path: path)
+  /// Reads and plans `path` with `overrides` applied, printing the spec's
+  /// warnings to stderr. Throws `SpecErrors` for the spec and `DataError`
+  /// for its data files.
+  static func load(
+    _ path: String, quiet: Bool = false, overrides: [SpecOverride] = []
+  ) throws -> Compiled {
+    let decoded = try SpecReader.load(path: path, overrides: overrides)
     if !quiet {
       for warning in decoded.warnings { printError(warning.description) }
     }

@@ -13,6 +13,9 @@ let usage = """
 
   commands:
     run SPEC        train the spec and write results to runs/<spec name>
+    evaluate SPEC   measure trained weights on labelled data
+    predict SPEC    predict new rows with trained weights
+    report RUN…     draw several runs' curves on one chart
     validate SPEC…  check specs without training
     plan SPEC       print the compiled plan: shapes, parameters, buffers
     gradcheck SPEC  compare backprop with finite differences on the spec's data
@@ -73,8 +76,14 @@ func main() -> ExitCode {
     case "plan": return try PlanCommand.main(words)
     case "gradcheck": return try GradientCheckCommand.main(words)
     case "bench": return try BenchCommand.main(words)
+    case "evaluate": return try EvaluateCommand.main(words)
+    case "predict": return try PredictCommand.main(words)
+    case "report": return try ReportCommand.main(words)
     default:
-      let commands = ["run", "validate", "plan", "gradcheck", "bench", "help", "version"]
+      let commands = [
+        "run", "validate", "plan", "gradcheck", "bench", "evaluate", "predict", "report", "help",
+        "version",
+      ]
       var message = "unknown command '\(command)'"
       if let near = NearestName.suggestion(for: command, among: commands) {
         message += "; did you mean '\(near)'?"

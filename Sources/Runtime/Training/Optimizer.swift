@@ -9,8 +9,9 @@ import Planner
 /// Adam keeps the moments m and v.
 public struct Optimizer<S: Scalar> {
   public let plan: Plan
-  /// Updates taken so far (Adam's bias correction needs it).
-  public private(set) var step = 0
+  /// Updates taken so far (Adam's bias correction needs it); settable so a
+  /// checkpoint can restore it.
+  public var step = 0
 
   public init(plan: Plan) {
     self.plan = plan

@@ -204,13 +204,17 @@ public struct TrainingSpec: Sendable, Equatable {
   public var lossTolerance: Double?
   /// Stop after this many epochs without a better validation loss, keeping the best weights.
   public var patience: Int?
+  /// Save the whole training state every this many epochs, for `nnc run --resume`.
+  public var checkpoint: Int?
 
   public init(
-    epochs: Int, tolerance: Double? = nil, lossTolerance: Double? = nil, patience: Int? = nil
+    epochs: Int, tolerance: Double? = nil, lossTolerance: Double? = nil, patience: Int? = nil,
+    checkpoint: Int? = nil
   ) {
     self.epochs = epochs
     self.tolerance = tolerance
     self.lossTolerance = lossTolerance
     self.patience = patience
+    self.checkpoint = checkpoint
   }
 }

@@ -135,12 +135,14 @@ extension SpecDecoder {
   ) -> TrainingSpec? {
     guard
       let training = section(
-        node, at: path, keys: ["epochs", "tolerance", "loss_tolerance", "patience"])
+        node, at: path,
+        keys: ["epochs", "tolerance", "loss_tolerance", "patience", "checkpoint"])
     else { return nil }
     let epochs = integer("epochs", in: training, required: true, minimum: 1)
     let tolerance = number("tolerance", in: training, .positive)
     let lossTolerance = number("loss_tolerance", in: training, .positive)
     let patience = integer("patience", in: training, minimum: 1)
+    let checkpoint = integer("checkpoint", in: training, minimum: 1)
     if patience != nil, !hasValidation, let node = training.values["patience"] {
       error(
         "patience needs data.validation", at: node.location, path: training.path("patience"),
@@ -148,6 +150,7 @@ extension SpecDecoder {
     }
     guard let epochs else { return nil }
     return TrainingSpec(
-      epochs: epochs, tolerance: tolerance, lossTolerance: lossTolerance, patience: patience)
+      epochs: epochs, tolerance: tolerance, lossTolerance: lossTolerance, patience: patience,
+      checkpoint: checkpoint)
   }
 }

@@ -45,6 +45,8 @@
 ///                                  #   weight change < tolerance
 ///   loss_tolerance: 1.0e-9         # number > 0, optional
 ///   patience: 5                    # integer ≥ 1, optional; needs data.validation
+///   checkpoint: 5                  # integer ≥ 1, optional: save the training state
+///                                  #   every N epochs (for nnc run --resume)
 /// ```
 ///
 /// How values are read:

@@ -23,16 +23,18 @@ public struct DecodedSpec: Sendable, Equatable {
 /// The format is documented on `SpecDecoder`. Errors are thrown together as
 /// `SpecErrors`, sorted by position; warnings come back in `DecodedSpec`.
 public enum SpecReader {
-  /// Reads and decodes a spec file. Relative data paths are resolved against
-  /// the spec file's folder.
-  public static func load(path: String) throws(SpecErrors) -> DecodedSpec {
+  /// Reads and decodes a spec file, with `overrides` applied to its YAML tree
+  /// first. Relative data paths are resolved against the spec file's folder.
+  public static func load(
+    path: String, overrides: [SpecOverride] = []
+  ) throws(SpecErrors) -> DecodedSpec {
     let bytes: [UInt8]
     do {
       bytes = try readFile(path)
     } catch {
       throw SpecErrors([error])
     }
-    return try decode(bytes: bytes, file: path)
+    return try decode(bytes: bytes, file: path, overrides: overrides)
   }
 
   /// Decodes spec text; `file` names it in diagnostics and anchors relative paths.
@@ -41,9 +43,14 @@ public enum SpecReader {
   }
 
   /// Decodes spec bytes, which must be UTF-8; `file` names them in diagnostics
-  /// and anchors relative paths. Never traps, whatever the bytes.
-  public static func decode(bytes: [UInt8], file: String) throws(SpecErrors) -> DecodedSpec {
-    let root = try YAMLReader.read(bytes: bytes, file: file)
+  /// and anchors relative paths. `overrides` replace values in the YAML tree
+  /// before decoding, so they are checked like the file. Never traps, whatever
+  /// the bytes.
+  public static func decode(
+    bytes: [UInt8], file: String, overrides: [SpecOverride] = []
+  ) throws(SpecErrors) -> DecodedSpec {
+    let root = try SpecOverride.apply(
+      overrides, to: YAMLReader.read(bytes: bytes, file: file))
     var decoder = SpecDecoder(file: file)
     let spec = decoder.decode(root)
     let errors = decoder.diagnostics.filter { $0.severity == .error }
