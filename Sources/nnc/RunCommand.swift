@@ -6,7 +6,7 @@ import SpecParser
 /// `nnc run SPEC`: trains and writes the run directory.
 enum RunCommand {
   static let help = """
-    usage: nnc run SPEC [--output DIR] [--threads N] [--quiet]
+    usage: nnc run SPEC [--output DIR] [--threads N] [--quiet] [--max-memory SIZE]
 
     Trains the model SPEC describes on its data, printing one line per epoch,
     and writes to DIR (default: runs/<spec file name without extension>):
@@ -19,11 +19,12 @@ enum RunCommand {
       --output DIR   where to write the results
       --threads N    OpenBLAS threads (overrides the spec's threads)
       --quiet        no per-epoch lines
+    \(MemoryBudget.optionHelp)
     """
 
   static func main(_ words: ArraySlice<String>) throws -> ExitCode {
     let arguments = try Arguments(
-      words, shape: .init(options: ["output", "threads"], flags: ["help", "quiet"]))
+      words, shape: .init(options: ["output", "threads", "max-memory"], flags: ["help", "quiet"]))
     if arguments.flags.contains("help") {
       print(help)
       return .success
@@ -32,7 +33,7 @@ enum RunCommand {
       throw UsageError("run takes one spec file")
     }
     let quiet = arguments.flags.contains("quiet")
-    let compiled = try Compiled.load(specPath)
+    let compiled = try Compiled.load(specPath, budget: MemoryBudget.from(arguments))
     let output =
       arguments.value("output")
       ?? "runs/" + URL(fileURLWithPath: specPath).deletingPathExtension().lastPathComponent

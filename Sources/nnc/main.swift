@@ -14,7 +14,8 @@ let usage = """
   commands:
     run SPEC        train the spec and write results to runs/<spec name>
     validate SPEC…  check specs without training
-    plan SPEC       print the compiled plan: shapes, parameters, buffers
+    plan SPEC       print the compiled plan: shapes, buffers, memory, FLOPs
+    schema          print the JSON Schema of the spec format, for editors
     gradcheck SPEC  compare backprop with finite differences on the spec's data
     bench SPEC      time training steps against the GEMM-only time of the same plan
 
@@ -71,10 +72,13 @@ func main() -> ExitCode {
     case "run": return try RunCommand.main(words)
     case "validate": return try ValidateCommand.main(words)
     case "plan": return try PlanCommand.main(words)
+    case "schema": return try SchemaCommand.main(words)
     case "gradcheck": return try GradientCheckCommand.main(words)
     case "bench": return try BenchCommand.main(words)
     default:
-      let commands = ["run", "validate", "plan", "gradcheck", "bench", "help", "version"]
+      let commands = [
+        "run", "validate", "plan", "schema", "gradcheck", "bench", "help", "version",
+      ]
       var message = "unknown command '\(command)'"
       if let near = NearestName.suggestion(for: command, among: commands) {
         message += "; did you mean '\(near)'?"
