@@ -80,9 +80,12 @@ enum PlanCommand {
       text += "  L2: λ = \(plan.optimizer.l2) on weights, never on biases\n"
     }
 
-    text += "\nparameters: \(group(plan.parameters.count)); θ, its gradient"
     let state = plan.parameters.optimizerStateVectors
-    if state > 0 { text += " and \(state) optimizer state vector\(state == 1 ? "" : "s")" }
+    text += "\nparameters: \(group(plan.parameters.count)); θ"
+    text +=
+      state == 0
+      ? " and its gradient"
+      : ", its gradient and \(state) optimizer state vector\(state == 1 ? "" : "s")"
     text += " have this layout\n"
     var blockRows = [["name", "shape", "offset", "elements"]]
     for block in plan.parameters.blocks {

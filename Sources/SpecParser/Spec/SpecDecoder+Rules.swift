@@ -143,7 +143,7 @@ extension SpecDecoder {
       "the schedule makes the step size zero from epoch \(bad + 1) of \(epochs): "
         + "\(formula) \(inFloat ? "falls below the smallest float32" : "underflows")",
       at: position(path), path: path,
-      hint: "decay more slowly, or train for at most \(bad) epochs")
+      hint: "decay more slowly, or train for at most \(bad) epoch\(bad == 1 ? "" : "s")")
   }
 
   /// η for the 0-based `epoch`, as the optimizer computes it.
