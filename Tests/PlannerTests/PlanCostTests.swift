@@ -1,6 +1,7 @@
 import Planner
 import Runtime
 import SpecParser
+import TestSupport
 import Testing
 
 /// A spec decoded from YAML; its data files are never read here, the
@@ -250,4 +251,49 @@ func planMemoryMatchesWhatTheArenaAllocates(_ index: Int) throws {
 
   spec.model.layers = [LayerSpec(units: 1, activation: .identity)]
   #expect(try Planner.plan(spec, shape: shape).parameters.hessianCount == 4)
+}
+
+// MARK: - Data against the loaded examples
+
+/// The bytes of an example set's arrays as the runtime holds them.
+func heldBytes(_ examples: Examples<Float>?) -> Int {
+  guard let examples else { return 0 }
+  return (examples.features.count + examples.targets.count) * 4 + examples.labels.count * 4
+}
+
+@Test(
+  arguments: [
+    ("iris", "label: species", "softmax", 3, "nll", "validation: 0.2"),
+    ("diabetes", "targets: progression", "identity", 1, "quadratic", "standardize: true"),
+  ])
+func dataMemoryMatchesTheLoadedExamples(
+  _ set: String, _ predicted: String, _ output: String, _ units: Int, _ loss: String,
+  _ extra: String
+) throws {
+  let data = repositoryPath("specs/data/\(set)")
+  let yaml = """
+    seed: 1
+    data:
+      train: {csv: \(data)-train.csv}
+      test: {csv: \(data)-test.csv}
+      \(predicted)
+      \(extra)
+    model:
+      layers: [{units: \(units), activation: \(output)}]
+    loss: \(loss)
+    optimizer: {kind: sgd, learning_rate: 0.1}
+    training: {epochs: 1}
+    """
+  let spec = try decodedSpec(yaml)
+  let shape = try DataProbe.shape(of: spec.data)
+  let plan = try Planner.plan(spec, shape: shape)
+  let loaded = try DataLoader.load(spec.data, shape: shape, as: Float.self)
+  let trainer = Trainer<Float>(plan: plan, data: loaded)
+  // The loaded sets, and the training and validation copies the split makes.
+  var held = heldBytes(loaded.train) + heldBytes(loaded.test)
+  if trainer.validation != nil {
+    held += heldBytes(trainer.train) + heldBytes(trainer.validation)
+  }
+  #expect(plan.memory.data == held)
+  #expect(plan.memory.arena == trainer.network.arena.byteCount)
 }
