@@ -44,12 +44,13 @@ let package = Package(
     .testTarget(
       name: "SpecParserTests", dependencies: ["SpecParser", "TestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecParser", "TestSupport"]),
+    .testTarget(
+      name: "PlannerTests", dependencies: ["Planner", "SpecParser", "Runtime", "TestSupport"]),
     .testTarget(
       name: "RuntimeTests",
       dependencies: ["Runtime", "Planner", "SpecParser", "TestSupport", "AllocationCounter"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "nncTests", dependencies: ["TestSupport"]),
+      name: "nncTests", dependencies: ["SpecParser", "TestSupport"], exclude: ["Fixtures"]),
   ]
 )

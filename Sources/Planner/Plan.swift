@@ -89,7 +89,9 @@ public struct ParameterLayout: Sendable, Equatable {
   public var count: Int
   /// Extra parameter-sized vectors the optimizer keeps (velocity; Adam's two moments).
   public var optimizerStateVectors: Int
-  /// Newton: the P × P Hessian and its factor, in elements; 0 otherwise.
+  /// Newton: P², the elements of the P × P Hessian; 0 otherwise. The
+  /// runtime holds the Hessian and its Cholesky factor, both in Double
+  /// whatever the precision (see `MemoryUse.newton`).
   public var hessianCount: Int
 }
 

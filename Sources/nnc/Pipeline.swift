@@ -11,18 +11,19 @@ struct Compiled {
 
   var spec: Spec { decoded.spec }
 
-  /// Reads and plans `path` with `overrides` applied, printing the spec's
-  /// warnings to stderr. Throws `SpecErrors` for the spec and `DataError`
-  /// for its data files.
+  /// Reads and plans `path` with `overrides` applied, within `budget`,
+  /// printing the spec's warnings to stderr. Throws `SpecErrors` for the spec
+  /// and `DataError` for its data files.
   static func load(
-    _ path: String, quiet: Bool = false, overrides: [SpecOverride] = []
+    _ path: String, quiet: Bool = false, overrides: [SpecOverride] = [],
+    budget: MemoryBudget = .unlimited
   ) throws -> Compiled {
     let decoded = try SpecReader.load(path: path, overrides: overrides)
     if !quiet {
       for warning in decoded.warnings { printError(warning.description) }
     }
     let shape = try DataProbe.shape(of: decoded.spec.data)
-    let plan = try Planner.plan(decoded.spec, shape: shape)
+    let plan = try Planner.plan(decoded.spec, shape: shape, budget: budget)
     return Compiled(decoded: decoded, shape: shape, plan: plan)
   }
 }

@@ -7,7 +7,7 @@ import SpecParser
 enum RunCommand {
   static let help = """
     usage: nnc run SPEC [--output DIR] [--set KEY.PATH=VALUE]... [--threads N] [--resume]
-                        [--quiet]
+                        [--quiet] [--max-memory SIZE]
 
     Trains the model SPEC describes on its data, printing one line per epoch
     (and, on a terminal, a progress bar), and writes to DIR (default:
@@ -36,6 +36,7 @@ enum RunCommand {
       --threads N             OpenBLAS threads (overrides the spec's threads)
       --resume                continue from DIR/checkpoint.safetensors
       --quiet                 no per-epoch lines or progress bar
+    \(MemoryBudget.optionHelp)
     """
 
   struct Options {
@@ -50,7 +51,7 @@ enum RunCommand {
     let arguments = try Arguments(
       words,
       shape: .init(
-        options: ["output", "threads", "set"], flags: ["help", "quiet", "resume"],
+        options: ["output", "threads", "set", "max-memory"], flags: ["help", "quiet", "resume"],
         repeatable: ["set"]))
     if arguments.flags.contains("help") {
       print(help)
@@ -61,7 +62,8 @@ enum RunCommand {
     }
     let threadOption = try arguments.integer("threads", atLeast: 1)
     let overrides = try arguments.overrides()
-    let compiled = try Compiled.load(specPath, overrides: overrides)
+    let compiled = try Compiled.load(
+      specPath, overrides: overrides, budget: MemoryBudget.from(arguments))
     let options = Options(
       spec: specPath,
       output: arguments.value("output")

@@ -17,7 +17,8 @@ let usage = """
     predict SPEC    predict new rows with trained weights
     report RUN…     draw several runs' curves on one chart
     validate SPEC…  check specs without training
-    plan SPEC       print the compiled plan: shapes, parameters, buffers
+    plan SPEC       print the compiled plan: shapes, buffers, memory, FLOPs
+    schema          print the JSON Schema of the spec format, for editors
     gradcheck SPEC  compare backprop with finite differences on the spec's data
     bench SPEC      time training steps against the GEMM-only time of the same plan
 
@@ -74,6 +75,7 @@ func main() -> ExitCode {
     case "run": return try RunCommand.main(words)
     case "validate": return try ValidateCommand.main(words)
     case "plan": return try PlanCommand.main(words)
+    case "schema": return try SchemaCommand.main(words)
     case "gradcheck": return try GradientCheckCommand.main(words)
     case "bench": return try BenchCommand.main(words)
     case "evaluate": return try EvaluateCommand.main(words)
@@ -81,8 +83,8 @@ func main() -> ExitCode {
     case "report": return try ReportCommand.main(words)
     default:
       let commands = [
-        "run", "validate", "plan", "gradcheck", "bench", "evaluate", "predict", "report", "help",
-        "version",
+        "run", "validate", "plan", "schema", "gradcheck", "bench", "evaluate", "predict",
+        "report", "help", "version",
       ]
       var message = "unknown command '\(command)'"
       if let near = NearestName.suggestion(for: command, among: commands) {

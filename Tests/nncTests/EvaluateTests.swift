@@ -27,7 +27,8 @@ import Testing
     #expect(confusion[k].reduce(0, +) == rows.filter { $0.last == name }.count)
   }
   let hits = (0..<3).reduce(0) { $0 + confusion[$1][$1] }
-  #expect(Double(hits) / Double(rows.count) == (test["accuracy"] as? NSNumber)?.doubleValue)
+  let accuracy = try #require((test["accuracy"] as? NSNumber)?.doubleValue)
+  #expect(isClose(Double(hits) / Double(rows.count), accuracy, relative: 1e-15))
   let perClass = try #require(report["per_class"] as? [String: [String: Any]])
   for (k, name) in classes.enumerated() {
     let predicted = (0..<3).reduce(0) { $0 + confusion[$1][k] }

@@ -66,8 +66,11 @@
 ///   optional key with such a value is treated as not written.
 /// - The spec's internal consistency is checked (CSV-only keys with IDX data,
 ///   train and test of different kinds, `label` with `targets`, optimizer keys
-///   that do not apply to the chosen kind, `patience` without `validation`);
-///   the data files themselves are not opened.
+///   that do not apply to the chosen kind, `patience` without `validation`),
+///   and so are the combinations the spec alone decides (`checkCombinations`:
+///   the output layer against the loss, softmax only on the output, Newton
+///   only on convex one-layer models, a schedule that keeps the step size
+///   above zero); the data files themselves are not opened.
 /// - Data paths are stored resolved: an absolute path as written, a relative one
 ///   joined to the spec file's folder and standardized lexically (`.` and `..`
 ///   removed, symbolic links not followed).
@@ -135,6 +138,9 @@ struct SpecDecoder {
     let training = node("training", in: top, required: true).flatMap {
       decodeTraining($0, at: "training", hasValidation: hasValidation)
     }
+
+    checkCombinations(
+      model: model, loss: loss, optimizer: optimizer, training: training, precision: precision)
 
     // An optional part that failed has been reported; the caller sees the error.
     guard let data, let model, let loss, let optimizer, let training else { return nil }

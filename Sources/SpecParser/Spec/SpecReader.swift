@@ -69,7 +69,7 @@ public enum SpecReader {
   }
 
   /// The bytes of the file at `path`, or a diagnostic at `path:1:1` with the OS's reason.
-  private static func readFile(_ path: String) throws(Diagnostic) -> [UInt8] {
+  static func readFile(_ path: String) throws(Diagnostic) -> [UInt8] {
     func failure(_ code: Int32) -> Diagnostic {
       let reason = String(cString: strerror(code))
       return Diagnostic(
