@@ -22,6 +22,9 @@ let package = Package(
     .systemLibrary(
       name: "CZlib", pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "CCrypto", pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"])]),
 
     .target(name: "SpecParser", dependencies: ["CYAML"]),
     .target(name: "Planner", dependencies: ["SpecParser"]),
@@ -29,7 +32,7 @@ let package = Package(
     // product, tests then check the code users run, and unoptimized generic
     // code would allocate in the step loop that must not.
     .target(
-      name: "Runtime", dependencies: ["Planner", "COpenBLAS", "CZlib"],
+      name: "Runtime", dependencies: ["Planner", "COpenBLAS", "CZlib", "CCrypto"],
       swiftSettings: [
         .unsafeFlags(["-O"], .when(configuration: .debug)),
         // Exposes the generic kernels' bodies to the command-line tool, so
