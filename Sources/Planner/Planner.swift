@@ -32,6 +32,11 @@ public enum Planner {
           + "\(spec.model.layers.count - 1) hidden layer(s)",
         hint: "use sgd or adam for networks; Newton fits logistic, softmax and linear regression")
     }
+    if spec.optimizer.kind == .newton, spec.model.layers.count == 1,
+      let output = spec.model.layers.first
+    {
+      checkNewton(spec, output: output, inputWidth: shape.inputWidth, fail: fail)
+    }
 
     // MARK: Example counts and batch sizes
     var validation = 0
@@ -124,6 +129,36 @@ public enum Planner {
         hessianCount: hessian),
       arena: ArenaLayout(
         buffers: arena.buffers, input: input, targets: targets, ones: ones, count: arena.count))
+  }
+
+  /// Bytes Newton's method may spend on its P × P Hessian and the Cholesky
+  /// factor beside it, both float64: 1 GiB, P up to 8192.
+  public static let newtonMemoryBudget = 1 << 30
+
+  /// Newton's method on a single layer: a loss it has the exact Hessian of,
+  /// and a Hessian that fits `newtonMemoryBudget`.
+  private static func checkNewton(
+    _ spec: Spec, output: LayerSpec, inputWidth: Int, fail: (String, String, String?) -> Void
+  ) {
+    if spec.loss == .quadratic, output.activation != .identity {
+      fail(
+        "model.layers[0].activation",
+        "Newton's method fits quadratic loss with an identity output (linear regression); "
+          + "with a \(output.activation.rawValue) output the loss is not convex",
+        "use activation: identity, or sgd or adam for this model")
+    }
+    // In Double: a huge `units` must give a clear error, not an overflow.
+    let parameters = Double(inputWidth + (output.bias ? 1 : 0)) * Double(output.units)
+    let bytes = 2 * 8 * parameters * parameters
+    if bytes > Double(newtonMemoryBudget) {
+      let mebibytes = Int((bytes / Double(1 << 20)).rounded(.up))
+      fail(
+        "optimizer.kind",
+        "Newton's method needs a \(Int(parameters)) × \(Int(parameters)) Hessian and its "
+          + "Cholesky factor in float64, \(mebibytes) MiB, over its budget of "
+          + "\(newtonMemoryBudget >> 20) MiB",
+        "use sgd or adam for a model with this many parameters")
+    }
   }
 
   /// The loss fused with the output layer, or nil after reporting why the

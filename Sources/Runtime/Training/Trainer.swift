@@ -6,12 +6,18 @@ import SpecParser
 public enum StopReason: String, Sendable, Equatable {
   /// The epoch (Newton: iteration) limit was reached without meeting a tolerance.
   case epochLimit = "epoch_limit"
-  /// ‖θ⁽ᵗ⁺¹⁾ − θ⁽ᵗ⁾‖∞ fell below `training.tolerance`.
+  /// ‖θ⁽ᵗ⁺¹⁾ − θ⁽ᵗ⁾‖∞ fell below `training.tolerance`; or, for Newton's
+  /// method, no step along the Newton direction lowers J any more, so θ is the
+  /// minimum to within rounding and stops changing.
   case weightsConverged = "weights_converged"
   /// The relative change of the training loss fell below `training.loss_tolerance`.
   case lossConverged = "loss_converged"
   /// The validation loss did not improve for `training.patience` epochs.
   case earlyStopping = "early_stopping"
+  /// A logistic or softmax regression without L2 on training data its layer
+  /// separates: the loss has no minimum, and more epochs would only drive the
+  /// weights further without bound (see `Separability`).
+  case separable
   /// The loss or a parameter became NaN or infinite.
   case diverged
 }
@@ -137,6 +143,8 @@ public final class Trainer<S: Scalar> {
     var bestLoss = Double.infinity
     var epochsSinceBest = 0
     var previousLoss: Double?
+    hasBest = false
+    var separability = SeparabilityWatch(plan: plan)
     let arena = network.arena
     let clock = ContinuousClock()
 
@@ -159,7 +167,7 @@ public final class Trainer<S: Scalar> {
       if newton != nil, noDecrease {
         // No step along the Newton direction lowers J: θ is the minimum to
         // within rounding, and the epoch changed nothing.
-        return finish(.lossConverged, history)
+        return finish(.weightsConverged, history)
       }
 
       var change = 0.0
@@ -174,7 +182,23 @@ public final class Trainer<S: Scalar> {
       history.append(record)
       onEpoch(record)
 
-      // Stopping rules, in order of precedence.
+      // The best validation weights are kept before any rule can end the run.
+      if plan.training.patience != nil, let loss = record.validation?.loss {
+        if loss < bestLoss {
+          bestLoss = loss
+          epochsSinceBest = 0
+          _ = best.update(fromContentsOf: arena.parameters)
+          hasBest = true
+        } else {
+          epochsSinceBest += 1
+        }
+      }
+
+      // Stopping rules, in order of precedence. Separable data come first: on
+      // them a small weight change is slow growth, not convergence.
+      if separability.detects(network, train: train) {
+        return finish(.separable, history)
+      }
       if let tolerance = plan.training.tolerance, change < tolerance {
         return finish(.weightsConverged, history)
       }
@@ -184,24 +208,15 @@ public final class Trainer<S: Scalar> {
         return finish(.lossConverged, history)
       }
       previousLoss = trainLoss
-      if let patience = plan.training.patience, let loss = record.validation?.loss {
-        if loss < bestLoss {
-          bestLoss = loss
-          epochsSinceBest = 0
-          _ = best.update(fromContentsOf: arena.parameters)
-        } else {
-          epochsSinceBest += 1
-          if epochsSinceBest >= patience {
-            return finish(.earlyStopping, history)
-          }
-        }
+      if let patience = plan.training.patience, epochsSinceBest >= patience {
+        return finish(.earlyStopping, history)
       }
     }
     return finish(.epochLimit, history)
   }
 
   private func finish(_ reason: StopReason, _ history: [EpochRecord]) -> TrainingOutcome {
-    if plan.training.patience != nil, validation != nil, !best.isEmpty {
+    if hasBest {
       // Early stopping keeps the weights with the best validation loss.
       _ = network.arena.parameters.update(fromContentsOf: best)
     }
@@ -321,6 +336,9 @@ public final class Trainer<S: Scalar> {
 
   /// Set when a Newton step found no step length that lowers the objective.
   private var noDecrease = false
+
+  /// Whether `best` holds weights saved by this run's early stopping.
+  private var hasBest = false
 
   /// One Newton iteration θ ← θ − t H⁻¹∇J, starting from t = η (1 by default)
   /// and halving t until J decreases. Returns the mean data loss at the θ the
