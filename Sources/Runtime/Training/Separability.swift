@@ -244,10 +244,12 @@ enum Separability {
 /// affordable, else the certificate after every epoch.
 struct SeparabilityWatch {
   private let isWatched: Bool
+  private let proofBudget: Double
   private var verdict: Separability.Verdict?
 
-  init(plan: Plan) {
+  init(plan: Plan, proofBudget: Double = Separability.proofBudget) {
     isWatched = Separability.isWatched(plan)
+    self.proofBudget = proofBudget
   }
 
   /// Whether training should stop because the data are separable; called
@@ -255,7 +257,8 @@ struct SeparabilityWatch {
   /// trained one epoch when it stops on it.
   mutating func detects<S: Scalar>(_ network: Network<S>, train: Examples<S>) -> Bool {
     guard isWatched else { return false }
-    let verdict = self.verdict ?? Separability.verdict(network.plan, train: train)
+    let verdict =
+      self.verdict ?? Separability.verdict(network.plan, train: train, budget: proofBudget)
     self.verdict = verdict
     switch verdict {
     case .separable: return true
