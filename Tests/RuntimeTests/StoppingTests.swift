@@ -1,3 +1,4 @@
+import Foundation
 import Planner
 import SpecParser
 import TestSupport
@@ -159,6 +160,23 @@ struct SeparabilityTests {
     #expect(
       Separability.verdict(rows: rows([-1, -0.5, 0, 0.5, 1], [0, 1, 1, 0, 0]), count: 5, width: 2)
         == .overlapping)
+  }
+
+  @Test("the verdict agrees with linear programming (reference/separability_reference.py)")
+  func againstLinearProgramming() throws {
+    let fixture = try JSONFixture("Tests/RuntimeTests/Fixtures/reference/separability-lp.json")
+    let cases = try fixture.objects("cases")
+    #expect(cases.count == 48)
+    for (index, item) in cases.enumerated() {
+      let rows = try #require((item["rows"] as? [NSNumber])?.map(\.doubleValue))
+      let count = try #require(item["count"] as? Int)
+      let width = try #require(item["width"] as? Int)
+      let separable = try #require(item["separable"] as? Bool)
+      #expect(
+        Separability.verdict(rows: rows, count: count, width: width)
+          == (separable ? .separable : .overlapping),
+        "case \(index), \(item["kind"] as? String ?? "")")
+    }
   }
 
   @Test(

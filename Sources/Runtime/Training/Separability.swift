@@ -116,19 +116,17 @@ enum Separability {
     let rNorm = r.reduce(0) { $0 + $1 * $1 }.squareRoot()
     if rNorm <= 1e-8 * cNorm { return .overlapping }
 
-    // Believe r only as a certificate: no margin falls along it, some rise.
+    // Believe r only as a certificate: no margin falls along it beyond
+    // rounding (measured against the largest a margin could change), some rise.
+    let rounding = 1e-8 * largestRow * rNorm
     var gain = 0.0
     for i in 0..<N {
       var along = 0.0
-      var norm = 0.0
-      for j in 0..<P {
-        along += a[i * P + j] * r[j]
-        norm += a[i * P + j] * a[i * P + j]
-      }
-      if along < -1e-8 * norm.squareRoot() * rNorm { return .undecided }
+      for j in 0..<P { along += a[i * P + j] * r[j] }
+      if along < -rounding { return .undecided }
       gain += along
     }
-    return gain > 1e-8 * largestRow * rNorm ? .separable : .undecided
+    return gain > rounding ? .separable : .undecided
   }
 
   /// Lawson and Hanson's active-set method for min_{λ ≥ 0} ‖Aᵀλ − t‖, A the

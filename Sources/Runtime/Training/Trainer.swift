@@ -144,6 +144,7 @@ public final class Trainer<S: Scalar> {
     var epochsSinceBest = 0
     var previousLoss: Double?
     hasBest = false
+    noDecrease = false
     var separability = SeparabilityWatch(plan: plan)
     let arena = network.arena
     let clock = ContinuousClock()
