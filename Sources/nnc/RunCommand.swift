@@ -173,6 +173,12 @@ enum RunCommand {
       printError("the weights of the last finite epoch are in \(options.output)")
       return .diverged
     default:
+      if outcome.stopReason == .separable {
+        printError(
+          "nnc: the layer separates the training classes, so without L2 the loss has no "
+            + "minimum and more epochs would only grow the weights\n"
+            + "  hint: set regularization.l2 (1.0e-4, say) for a finite, unique fit")
+      }
       print(summaryLine(final, outcome: outcome, output: options.output))
       return .success
     }

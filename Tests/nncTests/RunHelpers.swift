@@ -29,10 +29,12 @@ func trainedRun(_ spec: String, _ extra: [String] = []) throws -> String {
   return folder
 }
 
-/// Writes `text` to a new temporary spec file and returns its path.
+/// Writes `text` to a new temporary folder's spec.yaml and returns its path;
+/// `DATA/` in the text becomes the folder of the shipped CSV files.
 func temporarySpec(_ text: String) throws -> String {
   let path = try temporaryDirectory() + "/spec.yaml"
-  try text.write(toFile: path, atomically: true, encoding: .utf8)
+  try text.replacingOccurrences(of: "DATA/", with: repositoryPath("specs/data") + "/")
+    .write(toFile: path, atomically: true, encoding: .utf8)
   return path
 }
 

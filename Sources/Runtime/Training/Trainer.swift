@@ -6,12 +6,18 @@ import SpecParser
 public enum StopReason: String, Sendable, Equatable {
   /// The epoch (Newton: iteration) limit was reached without meeting a tolerance.
   case epochLimit = "epoch_limit"
-  /// ‖θ⁽ᵗ⁺¹⁾ − θ⁽ᵗ⁾‖∞ fell below `training.tolerance`.
+  /// ‖θ⁽ᵗ⁺¹⁾ − θ⁽ᵗ⁾‖∞ fell below `training.tolerance`; or, for Newton's
+  /// method, no step along the Newton direction lowers J any more, so θ is the
+  /// minimum to within rounding and stops changing.
   case weightsConverged = "weights_converged"
   /// The relative change of the training loss fell below `training.loss_tolerance`.
   case lossConverged = "loss_converged"
   /// The validation loss did not improve for `training.patience` epochs.
   case earlyStopping = "early_stopping"
+  /// A logistic or softmax regression without L2 on training data its layer
+  /// separates: the loss has no minimum, and more epochs would only drive the
+  /// weights further without bound (see `Separability`).
+  case separable
   /// The loss or a parameter became NaN or infinite.
   case diverged
   /// `TrainingControl.shouldStop` asked to stop (Ctrl-C); the trainer holds
@@ -147,6 +153,8 @@ public final class Trainer<S: Scalar> {
     onEpoch: (EpochRecord) -> Void = { _ in }, control: TrainingControl<S> = TrainingControl()
   ) -> TrainingOutcome {
     progress.history.reserveCapacity(plan.training.epochs)
+    noDecrease = false
+    var separability = SeparabilityWatch(plan: plan)
     let arena = network.arena
     let clock = ContinuousClock()
 
@@ -176,7 +184,7 @@ public final class Trainer<S: Scalar> {
       if newton != nil, noDecrease {
         // No step along the Newton direction lowers J: θ is the minimum to
         // within rounding, and the epoch changed nothing.
-        return finish(.lossConverged)
+        return finish(.weightsConverged)
       }
 
       var change = 0.0
@@ -190,7 +198,9 @@ public final class Trainer<S: Scalar> {
         seconds: (clock.now - started).seconds)
       progress.history.append(record)
       onEpoch(record)
-      if let reason = stoppingRule(after: record) { return finish(reason) }
+      if let reason = stoppingRule(after: record, separability: &separability) {
+        return finish(reason)
+      }
 
       progress.epoch += 1
       var saved = false
@@ -208,8 +218,23 @@ public final class Trainer<S: Scalar> {
 
   /// The stopping rule that fires after `record`, in order of precedence,
   /// updating what the rules remember between epochs.
-  private func stoppingRule(after record: EpochRecord) -> StopReason? {
+  private func stoppingRule(
+    after record: EpochRecord, separability: inout SeparabilityWatch
+  ) -> StopReason? {
     let trainLoss = record.trainLoss
+    // The best validation weights are kept before any rule can end the run.
+    if plan.training.patience != nil, let loss = record.validation?.loss {
+      if loss < progress.bestLoss {
+        progress.bestLoss = loss
+        progress.epochsSinceBest = 0
+        _ = best.update(fromContentsOf: network.arena.parameters)
+      } else {
+        progress.epochsSinceBest += 1
+      }
+    }
+    // Separable data come first: on them a small weight change is slow
+    // growth, not convergence.
+    if separability.detects(network, train: train) { return .separable }
     if let tolerance = plan.training.tolerance, record.weightChange < tolerance {
       return .weightsConverged
     }
@@ -219,21 +244,15 @@ public final class Trainer<S: Scalar> {
       return .lossConverged
     }
     progress.previousLoss = trainLoss
-    if let patience = plan.training.patience, let loss = record.validation?.loss {
-      if loss < progress.bestLoss {
-        progress.bestLoss = loss
-        progress.epochsSinceBest = 0
-        _ = best.update(fromContentsOf: network.arena.parameters)
-      } else {
-        progress.epochsSinceBest += 1
-        if progress.epochsSinceBest >= patience { return .earlyStopping }
-      }
+    if let patience = plan.training.patience, progress.epochsSinceBest >= patience {
+      return .earlyStopping
     }
     return nil
   }
 
   private func finish(_ reason: StopReason) -> TrainingOutcome {
-    if plan.training.patience != nil, validation != nil, !best.isEmpty {
+    // `bestLoss` is finite once early stopping has saved weights in `best`.
+    if plan.training.patience != nil, progress.bestLoss.isFinite {
       // Early stopping keeps the weights with the best validation loss.
       _ = network.arena.parameters.update(fromContentsOf: best)
     }
