@@ -229,7 +229,8 @@ enum RunCommand {
   ) -> String {
     let set = final.test ?? final.validation ?? final.train
     let name = final.test != nil ? "test" : final.validation != nil ? "validation" : "train"
-    var line = "\(outcome.stopReason.rawValue) after \(outcome.epochs) epochs: \(name) loss "
+    let epochs = outcome.epochs == 1 ? "1 epoch" : "\(outcome.epochs) epochs"
+    var line = "\(outcome.stopReason.rawValue) after \(epochs): \(name) loss "
     line += format(set.loss, digits: 5)
     if let accuracy = set.accuracy { line += ", accuracy \(format(accuracy, digits: 4))" }
     if let r2 = set.r2 { line += ", R² \(format(r2, digits: 4))" }

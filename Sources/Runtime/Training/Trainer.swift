@@ -454,6 +454,9 @@ public final class Trainer<S: Scalar> {
       }
     }
     if layer == nil { layer = firstNonFiniteLayer(in: arena.parameters.baseAddress!) }
+    // Finite activations and parameters with a non-finite loss: the loss
+    // itself overflowed, from the output layer's values.
+    if layer == nil { layer = plan.layers.count - 1 }
     return Divergence(epoch: epoch + 1, step: step + 1, layer: layer, quantity: quantity)
   }
 
