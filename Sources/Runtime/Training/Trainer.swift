@@ -371,6 +371,9 @@ public final class Trainer<S: Scalar> {
       }
     }
     if layer == nil { layer = firstNonFiniteLayer(in: arena.parameters.baseAddress!) }
+    // Every activation and parameter is finite, so the loss itself overflowed:
+    // it is computed from the output layer's activations.
+    if layer == nil { layer = plan.layers.last?.index }
     return Divergence(epoch: epoch + 1, step: step + 1, layer: layer, quantity: quantity)
   }
 
