@@ -62,10 +62,11 @@ public enum Planner {
     let largestSet = max(trainCount, validation, shape.testCount ?? 0)
     let evaluationBatchSize = max(batchSize, min(defaultEvaluationRows, largestSet))
 
+    let rows = max(batchSize, evaluationBatchSize)
+    checkAddressable(spec, shape: shape, rows: rows, batchSize: batchSize, fail: fail)
     guard problems.isEmpty, let objective else { throw SpecErrors(problems) }
 
     // MARK: Layout
-    let rows = max(batchSize, evaluationBatchSize)
     var arena = ArenaAllocator()
     let input = arena.place("input", rows: rows, columns: shape.inputWidth)
     var parameterOffset = 0

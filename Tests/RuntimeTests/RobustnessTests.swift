@@ -121,6 +121,25 @@ private func crc32OfZeros(count: Int) -> UInt32 {
   #expect(error?.message == "missing value in column 'a': expected a number, found \"NA\"")
 }
 
+@Test func aScaleThatOverflowsThePixelsIsADataError() throws {
+  var data = idxData
+  data.scale = 1e308
+  let files = DataFiles.memory(["images": images, "labels": labels])
+  let shape = try DataProbe.shape(of: data, in: files)
+  // Float: 1 × 1e308 is already beyond float32's 3.4e38; the first pixel is 1.
+  let float = #expect(throws: DataError.self) {
+    try DataLoader.load(data, shape: shape, as: Float.self, from: files)
+  }
+  #expect(float?.record == 0)
+  #expect(float?.message == "pixel 0 becomes inf when scaled and converted to float32")
+  // Double: 1e308 fits, 2 × 1e308 does not; pixel 1 of image 0 holds 2.
+  let double = #expect(throws: DataError.self) {
+    try DataLoader.load(data, shape: shape, as: Double.self, from: files)
+  }
+  #expect(double?.record == 0)
+  #expect(double?.message == "pixel 1 becomes inf when scaled and converted to float64")
+}
+
 @Test func aDeviceIsNotReadAsData() {
   let error = #expect(throws: DataError.self) { try ByteInput.contents(of: "/dev/zero") }
   #expect(error?.kind == .notAFile)

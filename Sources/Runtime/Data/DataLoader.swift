@@ -145,8 +145,9 @@ public enum DataLoader {
         FeatureScaling.statistics(ofBytes: pixels, count: train.count, width: train.width)
       } : nil
     let scaling = FeatureScaling(width: train.width, scale: data.scale, statistics: statistics)
-    return LoadedData(
-      train: train.examples(scaling, as: S.self), test: test?.examples(scaling, as: S.self),
+    return try LoadedData(
+      train: train.examples(scaling, as: S.self),
+      test: test.map { test throws(DataError) in try test.examples(scaling, as: S.self) },
       preprocessing: scaling.preprocessing)
   }
 
@@ -218,9 +219,28 @@ public enum DataLoader {
     let features = csv.features.withUnsafeBufferPointer { values in
       scaling.apply(to: values, as: S.self)
     }
+    let targets = csv.targets.map { S($0) }
+    let steps = [
+      scaling.preprocessing.scale.map { _ in "data.scale" },
+      scaling.preprocessing.std.map { _ in "standardization" },
+    ].compactMap { $0 }
+    let preparation = steps.isEmpty ? "" : " after " + steps.joined(separator: " and ")
+    for (prepared, raw, columns, role) in [
+      (features, csv.features, csv.featureColumns, preparation),
+      (targets, csv.targets, csv.targetColumns, ""),
+    ] {
+      guard let i = prepared.firstIndex(where: { !$0.isFinite }) else { continue }
+      let record = csv.table.records[i / columns.count]
+      let column = columns[i % columns.count]
+      throw DataError(
+        .notANumber, file: csv.table.path, row: record.line, column: column + 1,
+        "the value \(raw[i]) in column '\(csv.table.columns[column])' becomes "
+          + "\(prepared[i]) in \(S.precisionName)\(role)",
+        hint: "use precision: float64, or bring the column's values nearer to 1")
+    }
     return Examples(
       count: csv.count, width: csv.featureColumns.count, features: features,
-      labels: labels ?? [], targets: csv.targets.map { S($0) })
+      labels: labels ?? [], targets: targets)
   }
 
   /// The training file read now must be the one the plan was made from.
@@ -263,8 +283,18 @@ private struct IDXPair {
     }
   }
 
-  func examples<S: Scalar>(_ scaling: FeatureScaling, as _: S.Type) -> Examples<S> {
+  func examples<S: Scalar>(
+    _ scaling: FeatureScaling, as _: S.Type
+  ) throws(DataError) -> Examples<S> {
     let features = withPixels { pixels in scaling.apply(to: pixels, as: S.self) }
+    // Only a scale near the largest Double can overflow a pixel (at most 255).
+    if let i = features.firstIndex(where: { !$0.isFinite }) {
+      throw DataError(
+        .notANumber, file: images.path, record: i / width,
+        "pixel \(i % width) becomes \(features[i]) when scaled and converted to "
+          + "\(S.precisionName)",
+        hint: "data.scale is too large; pixels are usually scaled by 1/255")
+    }
     return Examples(
       count: count, width: width, features: features,
       labels: labels.labelBytes.map { Int32($0) }, targets: [])

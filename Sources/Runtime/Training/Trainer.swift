@@ -133,7 +133,9 @@ public final class Trainer<S: Scalar> {
   /// Runs epochs until a stopping rule fires; calls `onEpoch` after each one.
   public func run(onEpoch: (EpochRecord) -> Void = { _ in }) -> TrainingOutcome {
     var history: [EpochRecord] = []
-    history.reserveCapacity(plan.training.epochs)
+    // Capped: the epoch limit comes from the spec and may be far beyond what
+    // a run reaches (stopping rules); the history grows past the cap if needed.
+    history.reserveCapacity(min(plan.training.epochs, 100_000))
     var bestLoss = Double.infinity
     var epochsSinceBest = 0
     var previousLoss: Double?

@@ -185,6 +185,16 @@ cases = {
     "idx-labels-from-one": idx_case(train_labels_idx=labels([v + 1 for v in LABELS])),
     "idx-unseen-test-class": idx_case(test_labels_idx=labels([1, 3, 0])),
 
+    "csv-beyond-float32": csv_case(
+        csv(ROWS[:2] + [("1e39", "0.3", "setosa")] + ROWS[3:]),
+        data=CSV_DATA.replace("standardize: true", "standardize: false")),
+
+    # Found by fuzzing: a 24-byte images file whose header promises 4 images of
+    # 2 113 929 217 × 5 206 132 pixels.
+    "idx-header-promises-too-much": idx_case(
+        train_images_idx=struct.pack(">IIII", 0x0803, 4, 0x7E000001, 0x004F7074)
+        + b"Optional"),
+
     # Runs.
     "run-diverges": {
         "spec.yaml": spec(
@@ -200,7 +210,16 @@ cases = {
         data=CSV_DATA.replace("standardize: true", "standardize: false"),
         optimizer="{kind: sgd, learning_rate: 0.1}", epochs=20),
 
+    # A huge epoch limit is a limit, not a size: the run stops by tolerance.
+    "run-huge-epoch-limit": csv_case(
+        csv(ROWS), optimizer="{kind: sgd, learning_rate: 0.5}",
+        epochs="9223372036854775807, tolerance: 1.0e-3"),
+
     # Specs as people edit them.
+    "spec-units-overflow": csv_case(
+        csv(ROWS),
+        layers="    - {units: 4611686018427387904, activation: relu}\n"
+        "    - {units: 3, activation: softmax}"),
     "spec-tab-indentation": {
         "spec.yaml": spec(CSV_DATA).replace(b"  label: species", b"\tlabel: species"),
         "train.csv": csv(ROWS), "test.csv": csv(TEST_ROWS)},
