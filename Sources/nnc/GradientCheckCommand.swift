@@ -41,6 +41,8 @@ enum GradientCheckCommand {
     compiled.plan = try Planner.plan(compiled.spec, shape: compiled.shape)
     let data = try DataLoader.load(compiled.spec.data, shape: compiled.shape, as: Double.self)
     let trainer = Trainer<Double>(plan: compiled.plan, data: data)
+    // rows ≥ 1 and the readers leave at least one training row, so the
+    // sample's features are not empty and have a base address.
     let sample = trainer.train.selecting(Array(0..<min(rows, trainer.train.count)))
     let checks = sample.features.withUnsafeBufferPointer { x in
       sample.labels.withUnsafeBufferPointer { labels in

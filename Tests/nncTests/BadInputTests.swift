@@ -338,6 +338,13 @@ func everyCommandReportsDataErrors(_ command: String) throws {
   #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep me\n")
 }
 
+/// Found by hand: the spec reader read /dev/zero until memory ran out.
+@Test func aSpecThatNeverEndsIsRefused() throws {
+  let outcome = try nnc(["validate", "/dev/zero"])
+  #expect(outcome.status == 1)
+  #expect(outcome.stderr.contains("/dev/zero:1:1: error: the spec file is larger than 16 MiB"))
+}
+
 @Test func aSpecThatIsADirectoryIsRefused() throws {
   let outcome = try nnc(["run", "csv-plain"], in: repositoryPath("Tests/nncTests/BadInputs"))
   #expect(outcome.status == 1)

@@ -65,6 +65,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         if i > 0 { out += "," }
         if let inner { out += "\n" + inner }
         out += Self.quoted(key) + (indent == nil ? ":" : ": ")
+        // `key` comes from `members.keys`: the lookup always finds it.
         members[key]!.render(into: &out, indent: inner)
       }
       if let indent { out += "\n" + indent }
