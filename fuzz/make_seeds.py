@@ -34,6 +34,13 @@ for kind in ("valid", "malformed"):
     for path in sorted((root / "Tests" / "SpecParserTests" / "Fixtures" / kind).glob("*.yaml")):
         shutil.copy(path, spec / f"{kind}-{path.name}")
 
+# Findings, kept as seeds so that every run replays them first.
+(spec / "finding-units-overflow.yaml").write_bytes(
+    b"data: {train: {csv: t.csv}, label: y}\n"
+    b"model: {layers: [{units: 4611686018427387904, activation: relu},"
+    b" {units: 3, activation: softmax}]}\n"
+    b"loss: nll\noptimizer: {kind: sgd, learning_rate: 0.1}\ntraining: {epochs: 1}\n")
+
 # CSV: the heads of the example data sets, the test fixtures, and one file per
 # kind of oddity (a form feed would split train from test, see the harness).
 csv = fresh("csv")
@@ -104,3 +111,8 @@ pairs = {
 }
 for name, (images, labels) in pairs.items():
     (idx / name).write_bytes(pair(images, labels))
+# The first IDX finding, as the fuzzer wrote it: a 24-byte images file whose
+# header promises 4 images of 2 113 929 217 × 5 206 132 pixels.
+(idx / "finding-huge-header").write_bytes(
+    bytes.fromhex("001800000803000000047e000001004f7074696f6e616c03070100"
+                  "0008010000000400010001"))

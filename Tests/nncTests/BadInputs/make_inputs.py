@@ -28,6 +28,12 @@ def csv(rows, header="a,b,species", newline="\n"):
     return (header + newline + "".join(",".join(row) + newline for row in rows)).encode()
 
 
+def numbered(rows, first):
+    """The rows with each species replaced by its class number, counted from `first`."""
+    names = ["setosa", "versicolor", "virginica"]
+    return csv([(a, b, str(names.index(s) + first)) for a, b, s in rows])
+
+
 def spec(data, layers="    - {units: 3, activation: softmax}", loss="nll",
          optimizer="{kind: sgd, learning_rate: 0.5}", epochs=200, extra=""):
     return f"""# One case of the bad-input catalogue; see BadInputTests.swift.
@@ -108,13 +114,8 @@ cases = {
         b"\xef\xbb\xbf" + b'"a", "b" ,species\r\n\r\n'
         + b"".join(f'"{a}",{b} ,"{s}"\r\n'.encode() + (b"\r\n" if i == 4 else b"")
                    for i, (a, b, s) in enumerate(ROWS))),
-    "csv-integer-labels": csv_case(
-        csv([(a, b, str(["setosa", "versicolor", "virginica"].index(s))) for a, b, s in ROWS]),
-        csv([(a, b, str(["setosa", "versicolor", "virginica"].index(s))) for a, b, s in TEST_ROWS])),
-    "csv-labels-from-one": csv_case(
-        csv([(a, b, str(["setosa", "versicolor", "virginica"].index(s) + 1)) for a, b, s in ROWS]),
-        csv([(a, b, str(["setosa", "versicolor", "virginica"].index(s) + 1))
-             for a, b, s in TEST_ROWS])),
+    "csv-integer-labels": csv_case(numbered(ROWS, 0), numbered(TEST_ROWS, 0)),
+    "csv-labels-from-one": csv_case(numbered(ROWS, 1), numbered(TEST_ROWS, 1)),
     "csv-constant-feature": csv_case(
         csv([(a, b, "7.5", s) for a, b, s in ROWS], header="a,b,c,species"),
         csv([(a, b, "7.5", s) for a, b, s in TEST_ROWS], header="a,b,c,species")),
