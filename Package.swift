@@ -54,6 +54,7 @@ let package = Package(
       dependencies: ["Runtime", "Planner", "SpecParser", "TestSupport", "AllocationCounter"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "nncTests", dependencies: ["SpecParser", "TestSupport"], exclude: ["Fixtures"]),
+      name: "nncTests", dependencies: ["SpecParser", "TestSupport"],
+      exclude: ["Fixtures", "BadInputs"]),
   ]
 )

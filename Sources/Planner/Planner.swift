@@ -87,6 +87,7 @@ public enum Planner {
     }
 
     // MARK: Memory
+    let rows = max(batchSize, evaluationBatchSize)
     // Counted before the layout, whose offsets could not even be formed for
     // a spec whose sizes overflow; also after other problems, with the
     // stand-ins above (which never exceed what the spec asks for), so that
@@ -114,7 +115,6 @@ public enum Planner {
     guard problems.isEmpty, fitsBudget, let objective else { throw SpecErrors(problems) }
 
     // MARK: Layout
-    let rows = max(batchSize, evaluationBatchSize)
     var arena = ArenaAllocator()
     let input = arena.place("input", rows: rows, columns: shape.inputWidth)
     var parameterOffset = 0

@@ -86,6 +86,7 @@ enum RunCommand {
     let clock = ContinuousClock()
     let loadStart = clock.now
     let data = try DataLoader.load(compiled.spec.data, shape: compiled.shape, as: S.self)
+    for dropped in data.dropped { printError(dropped.description) }
     let trainer = Trainer<S>(plan: plan, data: data)
     var record = try RunRecord(
       compiled, specFile: options.spec, overrides: options.overrides,
@@ -240,7 +241,7 @@ enum RunCommand {
   static func divergenceMessage(_ divergence: Divergence) -> String {
     var text = "nnc: training diverged: the \(divergence.quantity) became NaN or infinite "
     text += "in epoch \(divergence.epoch), step \(divergence.step)"
-    if let layer = divergence.layer { text += ", first in layer \(layer)" }
+    if let layer = divergence.layer { text += ", first in model.layers[\(layer)]" }
     return text + "\n  hint: lower optimizer.learning_rate (try a tenth of it) or add a schedule"
   }
 }

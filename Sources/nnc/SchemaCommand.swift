@@ -103,6 +103,10 @@ enum SchemaCommand {
         "validation": number(
           exclusiveMinimum: 0, exclusiveMaximum: 1,
           "Fraction of the training examples held out for validation."),
+        "missing": choice(
+          MissingValues.self,
+          "CSV only: a row with a missing value in a column the model reads is an error, "
+            + "or is dropped (and counted).", default: "error"),
       ], "Where the examples come from and how they are prepared.", required: ["train"])
     schema["not"] = ["required": ["label", "targets"]]
     schema["allOf"] = [

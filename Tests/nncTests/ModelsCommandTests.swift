@@ -2,12 +2,6 @@ import Foundation
 import TestSupport
 import Testing
 
-/// metrics.json of a run, parsed.
-func metrics(in folder: String) throws -> [String: Any] {
-  let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/metrics.json"))
-  return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-}
-
 func number(_ object: Any?, _ key: String) -> Double? {
   ((object as? [String: Any])?[key] as? NSNumber)?.doubleValue
 }

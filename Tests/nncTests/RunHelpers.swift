@@ -42,3 +42,9 @@ func temporarySpec(_ text: String) throws -> String {
 let recordedFiles = [
   "metrics.json", "history.csv", "weights.safetensors", "curves.svg", "run.json",
 ]
+
+/// metrics.json of a run, parsed.
+func metrics(in folder: String) throws -> [String: Any] {
+  let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/metrics.json"))
+  return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+}

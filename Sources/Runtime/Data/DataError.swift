@@ -6,11 +6,11 @@ public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
   /// What went wrong, for callers and tests that branch on it.
   public enum Kind: String, Sendable, Equatable {
     // Reading bytes.
-    case fileNotFound, notAFile, unreadable, emptyFile
+    case fileNotFound, notAFile, unreadable, emptyFile, tooLarge
     case corruptGzip, truncatedGzip
     // IDX.
     case wrongMagic, unsupportedType, truncated, trailingBytes, countMismatch
-    case labelOutOfRange
+    case labelOutOfRange, missingClass
     // CSV.
     case unclosedQuote, unexpectedCharacter, fieldCount, missingHeader
     case invalidHeader, missingValue, notANumber, missingColumn

@@ -24,6 +24,9 @@ struct NewtonSolver {
   let objective: Objective
   let lambda: Double
   /// X̃: n × m̃, row-major, a copy of the training features in Double.
+  /// The readers and the planner leave n ≥ 1 training rows and m ≥ 1
+  /// features, so X̃, θ and the labels or targets are never empty and the
+  /// `baseAddress!` on their buffers below cannot trap.
   private var design: [Double]
   /// The labels (classifiers) or n × K targets (regression).
   private let labels: [Int32]

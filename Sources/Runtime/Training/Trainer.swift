@@ -152,7 +152,9 @@ public final class Trainer<S: Scalar> {
   public func run(
     onEpoch: (EpochRecord) -> Void = { _ in }, control: TrainingControl<S> = TrainingControl()
   ) -> TrainingOutcome {
-    progress.history.reserveCapacity(plan.training.epochs)
+    // Capped: the epoch limit comes from the spec and may be far beyond what
+    // a run reaches (stopping rules); the history grows past the cap if needed.
+    progress.history.reserveCapacity(min(plan.training.epochs, 100_000))
     noDecrease = false
     var separability = SeparabilityWatch(plan: plan)
     let arena = network.arena

@@ -19,6 +19,8 @@
 ///   scale: 0.00392156862745098     # number > 0, optional
 ///   standardize: false             # bool, default false
 ///   validation: 0.1                # number in (0, 1), optional
+///   missing: error                 # CSV: error | drop, default error (rows with an
+///                                  #   empty, NA, N/A, NaN or null value in a read column)
 /// model:                           # required
 ///   layers:                        # required non-empty sequence
 ///     - {units: 256, activation: relu, bias: true}
@@ -165,6 +167,7 @@ struct SpecDecoder {
         node, at: path,
         keys: [
           "train", "test", "label", "targets", "features", "scale", "standardize", "validation",
+          "missing",
         ])
     else { return nil }
 
@@ -183,6 +186,7 @@ struct SpecDecoder {
     let scale = number("scale", in: data, .positive)
     let standardize = bool("standardize", in: data) ?? false
     let validation = number("validation", in: data, .openUnit)
+    let missing: MissingValues? = choice("missing", in: data, what: "missing-value policy")
 
     // Train and test must be read the same way.
     if let train, let test, Self.isCSV(train) != Self.isCSV(test), let node = data.values["test"] {
@@ -219,7 +223,8 @@ struct SpecDecoder {
     guard let train else { return nil }
     return DataSpec(
       train: train, test: test, label: label, targets: targets, features: features,
-      scale: scale, standardize: standardize, validation: validation)
+      scale: scale, standardize: standardize, validation: validation,
+      missing: missing ?? .error)
   }
 
   /// `{images: PATH, labels: PATH}` or `{csv: PATH}`.

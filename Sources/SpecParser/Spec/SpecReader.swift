@@ -90,8 +90,18 @@ public enum SpecReader {
         throw failure(errno)
       }
       bytes.append(contentsOf: chunk[..<count])
+      // A spec is a small text file; without a bound, a path such as
+      // /dev/zero would be read until memory ran out.
+      guard bytes.count <= maximumSpecBytes else {
+        throw Diagnostic(
+          at: SourceLocation(file: path, line: 1, column: 1), keyPath: "",
+          "the spec file is larger than \(maximumSpecBytes >> 20) MiB; is it really a spec?")
+      }
     }
   }
+
+  /// The most bytes a spec file may hold.
+  static let maximumSpecBytes = 16 << 20
 }
 
 /// Lexical path arithmetic for data paths written in a spec.
