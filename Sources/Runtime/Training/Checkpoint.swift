@@ -233,18 +233,13 @@ extension TrainingCheckpoint {
       CheckpointError(file: file, message: message)
     }
     let bytes = Data(encoded)  // indices from 0
-    guard bytes.count >= 8 else { throw fail("too short for a checkpoint") }
-    var headerLength: UInt64 = 0
-    for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-    guard headerLength <= UInt64(bytes.count - 8) else {
-      throw fail("its header claims \(headerLength) bytes but the file has \(bytes.count - 8)")
+    let header: [String: Safetensors.Entry]
+    let strings: [String: String]
+    do {
+      (header, strings) = try Safetensors.entries(bytes, file: file)
+    } catch {
+      throw fail(error.message)
     }
-    let dataStart = 8 + Int(headerLength)
-    guard
-      let header = try? JSONSerialization.jsonObject(with: bytes[8..<dataStart])
-        as? [String: Any],
-      let strings = header["__metadata__"] as? [String: String]
-    else { throw fail("its header is not a safetensors header with metadata") }
     guard strings["format"] == "nnc-checkpoint" else {
       throw fail("it is not an nnc checkpoint")
     }
@@ -254,44 +249,24 @@ extension TrainingCheckpoint {
           + Self.formatVersion)
     }
 
-    /// The raw bytes of tensor `name`, checked to be `dtype` of `width`-byte
-    /// elements; `nil` when absent and not `required`.
+    /// The raw bytes of tensor `name`, checked to be `dtype`; `nil` when
+    /// absent and not `required`.
     func tensor(
-      _ name: String, dtype: String, width: Int, required: Bool = true
+      _ name: String, dtype: String, required: Bool = true
     ) throws(CheckpointError) -> (shape: [Int], bytes: Data)? {
       guard let entry = header[name] else {
         if required { throw fail("tensor '\(name)' is missing") }
         return nil
       }
-      guard let entry = entry as? [String: Any], let found = entry["dtype"] as? String,
-        let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int],
-        offsets.count == 2
-      else { throw fail("tensor '\(name)' lacks dtype, shape or data_offsets") }
-      guard found == dtype else {
+      guard entry.dtype == dtype else {
         throw fail(
-          "tensor '\(name)' is \(found), not \(dtype)"
+          "tensor '\(name)' is \(entry.dtype), not \(dtype)"
             + (dtype == S.safetensorsType ? ": the checkpoint was made at another precision" : ""))
       }
-      var count = 1
-      for dimension in shape {
-        let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-        guard dimension >= 0, !overflow, product <= bytes.count else {
-          throw fail("tensor '\(name)' has an invalid shape \(shape)")
-        }
-        count = product
-      }
-      let (begin, end) = (offsets[0], offsets[1])
-      guard begin >= 0, end >= begin, end - begin == count * width,
-        end <= bytes.count - dataStart
-      else { throw fail("tensor '\(name)' has data_offsets that do not fit it or the file") }
-      return (shape, bytes[(dataStart + begin)..<(dataStart + end)])
+      return (entry.shape, bytes[entry.bytes])
     }
-    func values<T>(_ data: Data, as _: T.Type) -> [T] {
-      let count = data.count / MemoryLayout<T>.size
-      return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-        _ = data.copyBytes(to: buffer)
-        initialized = count
-      }
+    func values<T>(_ data: Data, as type: T.Type) -> [T] {
+      Safetensors.elements(of: data, as: type)
     }
     func integer(_ key: String) throws(CheckpointError) -> Int {
       guard let text = strings[key], let value = Int(text) else {
@@ -306,23 +281,22 @@ extension TrainingCheckpoint {
       return value
     }
 
-    let width = MemoryLayout<S>.size
-    guard let theta = try tensor("parameters", dtype: S.safetensorsType, width: width),
-      let start = try tensor("epoch_start", dtype: S.safetensorsType, width: width),
-      let rows = try tensor("order", dtype: "I32", width: 4)
+    guard let theta = try tensor("parameters", dtype: S.safetensorsType),
+      let start = try tensor("epoch_start", dtype: S.safetensorsType),
+      let rows = try tensor("order", dtype: "I32")
     else { throw fail("a required tensor is missing") }
     parameters = values(theta.bytes, as: S.self)
     epochStart = values(start.bytes, as: S.self)
     order = values(rows.bytes, as: Int32.self)
     optimizerState =
-      try tensor("optimizer_state", dtype: S.safetensorsType, width: width, required: false)
+      try tensor("optimizer_state", dtype: S.safetensorsType, required: false)
       .map { values($0.bytes, as: S.self) } ?? []
     best =
-      try tensor("best", dtype: S.safetensorsType, width: width, required: false)
+      try tensor("best", dtype: S.safetensorsType, required: false)
       .map { values($0.bytes, as: S.self) } ?? []
 
     var history: [EpochRecord] = []
-    if let table = try tensor("history", dtype: "F64", width: 8, required: false) {
+    if let table = try tensor("history", dtype: "F64", required: false) {
       guard table.shape.count == 2, table.shape[1] == Self.historyColumns else {
         throw fail("tensor 'history' has shape \(table.shape), not [epochs, 17]")
       }
