@@ -64,7 +64,7 @@ enum PredictCommand {
     }
 
     guard let output = arguments.value("output") else {
-      FileHandle.standardOutput.write(Data(csv.utf8))
+      print(csv, terminator: "")
       return .success
     }
     do {

@@ -46,7 +46,7 @@ final class ProgressBar {
   /// Removes the bar, so that a line can be printed where it was.
   func clear() {
     guard isOnScreen else { return }
-    FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    writeAll(2, "\r\u{1B}[2K")
     isOnScreen = false
   }
 
@@ -78,7 +78,7 @@ final class ProgressBar {
     } else {
       bar += String(repeating: "─", count: barWidth - filled)
     }
-    FileHandle.standardError.write(Data(("\r\u{1B}[2K" + head + bar + tail).utf8))
+    writeAll(2, "\r\u{1B}[2K" + head + bar + tail)
     isOnScreen = true
   }
 

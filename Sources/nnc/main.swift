@@ -54,9 +54,51 @@ func exitCode(for error: Error) -> ExitCode {
   }
 }
 
-func printError(_ text: String) {
-  FileHandle.standardError.write(Data((text + "\n").utf8))
+/// Writes all of `text` to file descriptor `fd` with write(2), which reports
+/// a closed or full stream by its result rather than by trapping as
+/// FileHandle does. Returns errno on failure, 0 on success.
+@discardableResult
+func writeAll(_ fd: Int32, _ text: String) -> Int32 {
+  var bytes = Array(text.utf8)
+  var written = 0
+  while written < bytes.count {
+    let count = bytes.withUnsafeMutableBytes {
+      write(fd, $0.baseAddress! + written, $0.count - written)
+    }
+    if count < 0, errno == EINTR { continue }
+    guard count > 0 else { return errno }
+    written += count
+  }
+  return 0
 }
+
+/// The first error writing to stdout, checked when the command ends.
+nonisolated(unsafe) private var standardOutputError: Int32 = 0
+
+/// The tool's `print`: results go to stdout unbuffered through `writeAll`,
+/// and a failed write is remembered, so a full disk or a closed pipe becomes
+/// exit code 5 rather than a silent success.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+  let error = writeAll(1, items.map { "\($0)" }.joined(separator: separator) + terminator)
+  if standardOutputError == 0 { standardOutputError = error }
+}
+
+/// A line on stderr; when stderr itself is gone, nothing more can be said.
+func printError(_ text: String) {
+  writeAll(2, text + "\n")
+}
+
+/// Makes sure what the command printed reached stdout.
+func finished(_ code: ExitCode) -> ExitCode {
+  guard standardOutputError != 0 else { return code }
+  printError(
+    "nnc: could not write to standard output: \(String(cString: strerror(standardOutputError)))")
+  return code == .success ? .outputFailed : code
+}
+
+// A reader that goes away (`nnc … | head`) is an output error, not a signal
+// that kills the process before it can say so.
+signal(SIGPIPE, SIG_IGN)
 
 func main() -> ExitCode {
   var words = CommandLine.arguments.dropFirst()
@@ -97,4 +139,4 @@ func main() -> ExitCode {
   }
 }
 
-exit(main().rawValue)
+exit(finished(main()).rawValue)

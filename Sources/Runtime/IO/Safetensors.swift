@@ -42,8 +42,22 @@ public enum Safetensors {
 
 /// Writes `data` to `path` through a temporary file in the same folder and a
 /// rename, so a reader never sees a half-written file, whatever happens.
+/// A symbolic link is followed, so the file it points to is replaced and the
+/// link kept; a path that exists and is not a regular file (a device such as
+/// /dev/stdout, a pipe) is written to in place, since renaming over it would
+/// replace the device itself.
 public func writeAtomically(_ data: Data, to path: String) throws {
-  try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+  let target = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+  var status = stat()
+  if stat(target.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG,
+    status.st_mode & S_IFMT != S_IFDIR
+  {
+    let handle = try FileHandle(forWritingTo: target)
+    defer { try? handle.close() }
+    try handle.write(contentsOf: data)
+    return
+  }
+  try data.write(to: target, options: .atomic)
 }
 
 /// A tensor read from a safetensors file, widened to Double.
