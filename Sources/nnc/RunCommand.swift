@@ -98,7 +98,9 @@ enum RunCommand {
           + "\(plan.examples.test) test examples; \(plan.parameters.count) parameters; "
           + "data read in \(format((clock.now - loadStart).seconds, digits: 2))s")
     }
-    if options.resume {
+    if !options.resume {
+      try directory.removeCheckpoint()
+    } else {
       let progress = try resume(trainer, from: directory, record: record)
       record.resumedFrom = (progress.epoch, progress.step)
       if !options.quiet {
@@ -152,6 +154,20 @@ enum RunCommand {
       parameters: UnsafeBufferPointer(trainer.network.arena.parameters),
       preprocessing: data.preprocessing)
     if let checkpointFailure { throw checkpointFailure }
+    switch outcome.stopReason {
+    case .interrupted, .diverged:
+      break
+    case .epochLimit where plan.training.checkpoint != nil:
+      // The end of the epoch limit: `--resume` with a higher limit continues
+      // from here exactly.
+      var checkpoint = trainer.checkpoint()
+      checkpoint.metadata = metadata
+      try directory.writeCheckpoint(checkpoint)
+    default:
+      // A finished run has nothing to resume; a checkpoint left from an
+      // interruption would retrain epochs that are done.
+      try directory.removeCheckpoint()
+    }
 
     switch outcome.stopReason {
     case .interrupted:

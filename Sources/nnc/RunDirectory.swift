@@ -73,6 +73,17 @@ struct RunDirectory {
     try write(Self.checkpointName, checkpoint.encoded())
   }
 
+  /// Removes the folder's checkpoint: one left by an earlier run must not be
+  /// resumed into this one, and a finished run has nothing left to resume.
+  func removeCheckpoint() throws(OutputError) {
+    guard FileManager.default.fileExists(atPath: checkpointPath) else { return }
+    do {
+      try FileManager.default.removeItem(atPath: checkpointPath)
+    } catch {
+      throw OutputError(message: "cannot remove \(checkpointPath): \(Self.reason(error))")
+    }
+  }
+
   /// The checkpoint in the folder, or `nil` when there is none.
   func readCheckpoint<S: Scalar>(as _: S.Type) throws -> TrainingCheckpoint<S>? {
     guard FileManager.default.fileExists(atPath: checkpointPath) else { return nil }

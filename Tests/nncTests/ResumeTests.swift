@@ -84,7 +84,24 @@ private let resultFiles = ["metrics.json", "history.csv", "weights.safetensors",
   for file in resultFiles {
     #expect(try contents(folder + "/" + file) == contents(uninterrupted + "/" + file), "\(file)")
   }
-  // No temporary file was left behind by the atomic writes.
+  // No temporary file was left behind by the atomic writes, and the finished
+  // run keeps no checkpoint that a second --resume would retrain from.
   let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-  #expect(left == (resultFiles + ["checkpoint.safetensors", "run.json"]).sorted())
+  #expect(left == (resultFiles + ["run.json"]).sorted())
+}
+
+@Test func aNewRunRemovesAStaleCheckpoint() throws {
+  // An interrupted run's checkpoint, then a new run (no --resume) into the
+  // same folder: the old state must not be left for a later --resume.
+  let folder = try trainedRun(
+    "specs/digits-mlp.yaml", ["--set", "training.epochs=2", "--set", "training.checkpoint=1"])
+  #expect(FileManager.default.fileExists(atPath: folder + "/checkpoint.safetensors"))
+  let again = try nnc([
+    "run", "specs/digits-mlp.yaml", "--output", folder, "--quiet", "--set", "training.epochs=1",
+  ])
+  #expect(again.status == 0, "\(again.stderr)")
+  #expect(!FileManager.default.fileExists(atPath: folder + "/checkpoint.safetensors"))
+  let resume = try nnc(["run", "specs/digits-mlp.yaml", "--output", folder, "--resume"])
+  #expect(resume.status == 2)
+  #expect(resume.stderr.contains("nothing to resume"))
 }
