@@ -300,10 +300,10 @@ public enum Planner {
       parts.append(
         (
           memory.newton, "optimizer.kind",
-          "Newton's method holds \(Quantity.bytes(memory.newton)): its P × P Hessian has "
-            + "hessianCount = \(Quantity.grouped(hessianCount)) elements for P = "
-            + "\(Quantity.grouped(P)) parameters, kept with its Cholesky factor as 8-byte "
-            + "doubles (\(Quantity.bytes(hessianBytes)))",
+          "Newton's method holds \(Quantity.bytes(memory.newton)), of which its P × P "
+            + "Hessian (P = \(Quantity.grouped(P)) parameters, "
+            + "\(Quantity.grouped(hessianCount)) elements) and its Cholesky factor, as 8-byte "
+            + "doubles, take \(Quantity.bytes(hessianBytes))",
           "use sgd or adam for this many parameters, or raise the budget with --max-memory"
         ))
     }

@@ -183,11 +183,11 @@ let validateCases: [ValidateCase] = [
     "memory-budget.yaml", 9, 15,
     "more than the memory budget of 4.00 MiB (set by --max-memory); layer 0 (dense 4 → 100000, "
       + "relu) holds 97.3 MiB"),
-  // P = 65 · 10 = 650; hessianCount = 422,500; 2 · 422,500 · 8 bytes = 6.45 MiB.
+  // P = 65 · 10 = 650; P² = 422,500; 2 · 422,500 · 8 bytes = 6.45 MiB.
   ValidateCase(
     "newton-hessian-budget.yaml", 11, 19,
-    "hessianCount = 422,500 elements for P = 650 parameters, kept with its Cholesky factor as "
-      + "8-byte doubles (6.45 MiB)"),
+    "(P = 650 parameters, 422,500 elements) and its Cholesky factor, as 8-byte doubles, "
+      + "take 6.45 MiB"),
 ]
 
 /// Every fixture of the table validated in one run.
