@@ -8,6 +8,8 @@ struct Compiled {
   var decoded: DecodedSpec
   var shape: DataShape
   var plan: Plan
+  /// The memory budget the plan was checked against; no data file may hold more.
+  var budget: MemoryBudget = .unlimited
 
   var spec: Spec { decoded.spec }
 
@@ -22,9 +24,9 @@ struct Compiled {
     if !quiet {
       for warning in decoded.warnings { printError(warning.description) }
     }
-    let shape = try DataProbe.shape(of: decoded.spec.data)
+    let shape = try DataProbe.shape(of: decoded.spec.data, byteLimit: budget.bytes)
     let plan = try Planner.plan(decoded.spec, shape: shape, budget: budget)
-    return Compiled(decoded: decoded, shape: shape, plan: plan)
+    return Compiled(decoded: decoded, shape: shape, plan: plan, budget: budget)
   }
 }
 

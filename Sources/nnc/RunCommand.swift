@@ -85,7 +85,8 @@ enum RunCommand {
     let plan = compiled.plan
     let clock = ContinuousClock()
     let loadStart = clock.now
-    let data = try DataLoader.load(compiled.spec.data, shape: compiled.shape, as: S.self)
+    let data = try DataLoader.load(
+      compiled.spec.data, shape: compiled.shape, as: S.self, byteLimit: compiled.budget.bytes)
     for dropped in data.dropped { printError(dropped.description) }
     let trainer = Trainer<S>(plan: plan, data: data)
     var record = try RunRecord(

@@ -50,7 +50,7 @@ struct SpecReport {
     guard missing.isEmpty else { return }
     let shape: DataShape
     do {
-      shape = try DataProbe.shape(of: spec.data)
+      shape = try DataProbe.shape(of: spec.data, byteLimit: budget.bytes)
     } catch {
       errors.append(Finding(diagnostic: Self.locate(error, in: spec), category: .data))
       return
