@@ -75,6 +75,9 @@ let badInputs: [BadInput] = [
     "csv-text-in-number", exit: 3,
     "train.csv:3:2: error: expected a number in column 'b', found \"low\""),
   BadInput(
+    "csv-hex-number", exit: 3,
+    "train.csv:3:1: error: expected a number in column 'a', found \"0x10\""),
+  BadInput(
     "csv-decimal-comma", exit: 3,
     "train.csv:6:1: error: expected a number in column 'a', found \"2,2\"",
     "write numbers with a decimal point"),

@@ -223,8 +223,16 @@ extension CSVTable {
 
   private func number(in record: CSVRecord, column: Int) throws(DataError) -> Double {
     let text = record.fields[column]
-    if let value = Double(text), value.isFinite { return value }
-    let isSpecial = Double(text) != nil
+    // Only plain decimals are numbers: Double(_:) would also take C's hex
+    // floats (`0x10`, `0x1p4`), which no spreadsheet writes and which are far
+    // more likely a code than a quantity.
+    let decimal = text.utf8.allSatisfy { byte in
+      (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        || [UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "e"),
+          UInt8(ascii: "E")].contains(byte)
+    }
+    if decimal, let value = Double(text), value.isFinite { return value }
+    let isSpecial = !text.lowercased().hasPrefix("0x") && Double(text) != nil
     guard isSpecial || !isMissing(text) else {
       throw missingValue(record, column: column, expecting: "a number")
     }

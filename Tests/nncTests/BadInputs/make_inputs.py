@@ -145,6 +145,8 @@ cases = {
     "csv-nan-value": csv_case(csv(ROWS[:3] + [("2.0", "NaN", "versicolor")] + ROWS[4:])),
     "csv-inf-value": csv_case(csv(ROWS[:7] + [("-inf", "0.3", "virginica")] + ROWS[8:])),
     "csv-text-in-number": csv_case(csv(ROWS[:1] + [("0.2", "low", "setosa")] + ROWS[2:])),
+    # Swift's Double("0x10") is 16; a CSV number is a plain decimal.
+    "csv-hex-number": csv_case(csv(ROWS[:1] + [("0x10", "0.1", "setosa")] + ROWS[2:])),
     "csv-decimal-comma": csv_case(csv(ROWS[:4]) + b'"2,2",1.9,versicolor\n' + csv(ROWS[5:])[12:]),
     "csv-missing-label": csv_case(csv(ROWS[:8] + [("3.9", "0.0", "")])),
     "csv-all-rows-missing-drop": csv_case(
