@@ -47,7 +47,8 @@ public struct MemoryBudget: Sendable, Equatable {
       digits.filter({ $0 == "." }).count <= 1, let number = Double(digits)
     else { return nil }
     let scale = unit.isEmpty ? 1 : units.first { $0.name == unit }?.bytes
-    guard let scale else { return nil }
+    // A count of bytes is whole: `1.5` with no unit is a mistake, not 1 byte.
+    guard let scale, !(unit.isEmpty && digits.contains(".")) else { return nil }
     let bytes = (number * scale).rounded(.down)
     guard bytes >= 1, bytes < 0x1p63 else { return nil }
     return Int(bytes)

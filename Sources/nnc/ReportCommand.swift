@@ -34,8 +34,8 @@ enum ReportCommand {
     for folder in arguments.positionals {
       let history = folder + "/history.csv"
       guard let text = try? String(contentsOfFile: history, encoding: .utf8) else {
-        throw OutputError(
-          message: "cannot read \(history): is \(folder) a folder that nnc run wrote?")
+        // The run folder is input here: a missing one is a usage mistake.
+        throw UsageError("cannot read \(history): is \(folder) a folder that nnc run wrote?")
       }
       let metrics =
         (try? String(contentsOfFile: folder + "/metrics.json", encoding: .utf8))

@@ -28,8 +28,25 @@ struct RunDirectory {
     do {
       try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     } catch {
-      throw OutputError(message: "cannot create the output folder \(path): \(Self.reason(error))")
+      throw OutputError(
+        message: "cannot create the output folder \(path): "
+          + (Self.fileInTheWay(of: path).map { "\($0) is a file, not a folder" }
+            ?? Self.reason(error)))
     }
+  }
+
+  /// The first existing path on the way to `path` that is not a folder.
+  static func fileInTheWay(of path: String) -> String? {
+    var prefix = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") {
+      prefix += "/" + component
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: prefix, isDirectory: &isFolder) else {
+        return nil
+      }
+      if !isFolder.boolValue { return prefix }
+    }
+    return nil
   }
 
   var checkpointPath: String { path + "/" + Self.checkpointName }
@@ -197,7 +214,16 @@ struct RunDirectory {
     return metadata
   }
 
+  /// Why a file operation failed, in the operating system's words where it
+  /// gave some (Foundation's own text can be "The operation could not be
+  /// completed").
   static func reason(_ error: Error) -> String {
-    (error as NSError).localizedDescription
+    let error = error as NSError
+    let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError
+    for candidate in [underlying, error].compactMap({ $0 })
+    where candidate.domain == NSPOSIXErrorDomain {
+      return String(cString: strerror(Int32(candidate.code)))
+    }
+    return error.localizedDescription
   }
 }

@@ -20,7 +20,7 @@ func sizesAreRead(_ text: String, _ bytes: Int) {
 
 @Test(
   arguments: [
-    "", "abc", "MiB", "12XB", "-5", "0", "0.5", "1e9", ".5GiB", "5.GiB", "1.2.3",
+    "", "abc", "MiB", "12XB", "-5", "0", "0.5", "1.5", "1e9", ".5GiB", "5.GiB", "1.2.3",
     "99999999999999999999", "9000000TiB",
   ])
 func malformedSizesAreRefused(_ text: String) {

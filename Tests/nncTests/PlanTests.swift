@@ -91,11 +91,12 @@ func planJSON(
   }
 
   @Test func aPlanOverTheBudgetFailsWithTheFigure() throws {
-    let outcome = try nnc(["plan", "specs/digits-mlp.yaml", "--max-memory", "100kB"])
+    // 300 kB holds the 212 kB training file but not the 1.08 MiB plan.
+    let outcome = try nnc(["plan", "specs/digits-mlp.yaml", "--max-memory", "300kB"])
     #expect(outcome.status == 1)
-    // 100 kB = 100,000 bytes = 97.7 KiB.
+    // 300 kB = 300,000 bytes = 293 KiB.
     #expect(
-      outcome.stderr.contains("more than the memory budget of 97.7 KiB (set by --max-memory)"),
+      outcome.stderr.contains("more than the memory budget of 293 KiB (set by --max-memory)"),
       "\(outcome.stderr)")
     #expect(outcome.stdout.isEmpty)
   }
@@ -113,10 +114,18 @@ func planJSON(
   @Test func runRefusesAPlanOverTheBudgetBeforeTraining() throws {
     let output = try temporaryDirectory()
     let run = try nnc([
-      "run", "specs/iris-softmax.yaml", "--output", output, "--max-memory", "1000",
+      "run", "specs/iris-softmax.yaml", "--output", output, "--max-memory", "5000",
     ])
+    // 5000 bytes hold the 3.1 kB training file but not the 9.2 KiB plan.
     #expect(run.status == 1)
-    #expect(run.stderr.contains("more than the memory budget of 1000 B (set by --max-memory)"))
+    #expect(run.stderr.contains("more than the memory budget of 4.88 KiB (set by --max-memory)"))
     #expect(!FileManager.default.fileExists(atPath: output + "/metrics.json"))
+  }
+
+  @Test func aDataFileOverTheBudgetIsRefusedBeforeItIsRead() throws {
+    let run = try nnc(["run", "specs/iris-softmax.yaml", "--max-memory", "1000", "--quiet"])
+    #expect(run.status == 3)
+    #expect(
+      run.stderr.contains("the file holds 3098 bytes, more than the memory budget of 1000 bytes"))
   }
 }

@@ -131,7 +131,7 @@ func runsAreByteIdentical(_ spec: String, _ extra: [String]) throws {
   #expect(report.stdout.split(separator: "\n").count == 4)
 
   let missing = try nnc(["report", first + "/nothing"])
-  #expect(missing.status == 5)
+  #expect(missing.status == 2)
 }
 
 @Test func progressIsABarOnATerminalAndLinesElsewhere() throws {
