@@ -27,8 +27,9 @@ mkdir -p "$build/modules"
 # checks at -O, and those traps are findings too.
 common=(-O -g -sanitize=fuzzer,address -parse-as-library -use-ld=lld -I "$build/modules")
 common+=(-I "$root/Sources/CYAML" -I "$root/Sources/CZlib" -I "$root/Sources/COpenBLAS")
-for flag in $(pkg-config --cflags openblas yaml-0.1 zlib); do common+=(-Xcc "$flag"); done
-libraries=$(pkg-config --libs openblas yaml-0.1 zlib)
+common+=(-I "$root/Sources/CCrypto")
+for flag in $(pkg-config --cflags openblas yaml-0.1 zlib libcrypto); do common+=(-Xcc "$flag"); done
+libraries=$(pkg-config --libs openblas yaml-0.1 zlib libcrypto)
 
 # One static library per module, in dependency order; -enable-testing lets
 # the harnesses reach the readers' internal byte-level entry points.
