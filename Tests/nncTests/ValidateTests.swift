@@ -356,3 +356,24 @@ let tableReport: Result<ValidateReport, any Error> = Result {
     #expect(outcome.stdout.hasPrefix("::error file=\(escaped)/s.yaml,line=1,col=1,"))
   }
 }
+
+@Test func anInvalidEpochLimitDoesNotHideAMissingDataFile() throws {
+  let spec = try temporarySpec(
+    """
+    seed: 1
+    data:
+      train: {csv: nothere.csv}
+      label: y
+    model:
+      layers:
+        - {units: 3, activation: softmax}
+    loss: nll
+    optimizer: {kind: sgd, learning_rate: 0.1}
+    training: {epochs: -4}
+    """)
+  let outcome = try nnc(["validate", spec])
+  #expect(outcome.status == 1)
+  #expect(
+    outcome.stderr.contains("spec.yaml:3:16: error: data file not found"), "\(outcome.stderr)")
+  #expect(outcome.stderr.contains("spec.yaml:10:20: error: epochs must be ≥ 1, found -4"))
+}

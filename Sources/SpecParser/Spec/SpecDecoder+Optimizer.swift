@@ -176,9 +176,11 @@ extension SpecDecoder {
         "patience needs data.validation", at: node.location, path: training.path("patience"),
         hint: "early stopping watches the validation loss; set data.validation (e.g. 0.1)")
     }
-    guard let epochs else { return nil }
+    // A missing or invalid epoch limit has been reported, so decoding fails;
+    // 1 stands in meanwhile, so that `nnc validate` can still check the
+    // data and the plan in the same run.
     return TrainingSpec(
-      epochs: epochs, tolerance: tolerance, lossTolerance: lossTolerance, patience: patience,
+      epochs: epochs ?? 1, tolerance: tolerance, lossTolerance: lossTolerance, patience: patience,
       checkpoint: checkpoint)
   }
 }
