@@ -22,6 +22,9 @@ let package = Package(
     .systemLibrary(
       name: "CZlib", pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "CCrypto", pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"])]),
 
     .target(name: "SpecParser", dependencies: ["CYAML"]),
     .target(name: "Planner", dependencies: ["SpecParser"]),
@@ -29,7 +32,7 @@ let package = Package(
     // product, tests then check the code users run, and unoptimized generic
     // code would allocate in the step loop that must not.
     .target(
-      name: "Runtime", dependencies: ["Planner", "COpenBLAS", "CZlib"],
+      name: "Runtime", dependencies: ["Planner", "COpenBLAS", "CZlib", "CCrypto"],
       swiftSettings: [
         .unsafeFlags(["-O"], .when(configuration: .debug)),
         // Exposes the generic kernels' bodies to the command-line tool, so
@@ -44,12 +47,14 @@ let package = Package(
     .testTarget(
       name: "SpecParserTests", dependencies: ["SpecParser", "TestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecParser", "TestSupport"]),
+    .testTarget(
+      name: "PlannerTests", dependencies: ["Planner", "SpecParser", "Runtime", "TestSupport"]),
     .testTarget(
       name: "RuntimeTests",
       dependencies: ["Runtime", "Planner", "SpecParser", "TestSupport", "AllocationCounter"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "nncTests", dependencies: ["TestSupport"]),
+      name: "nncTests", dependencies: ["SpecParser", "TestSupport"],
+      exclude: ["Fixtures", "BadInputs"]),
   ]
 )

@@ -40,6 +40,12 @@ public struct ExampleCounts: Sendable, Equatable {
   public var train: Int
   public var validation: Int
   public var test: Int
+
+  public init(train: Int, validation: Int, test: Int) {
+    self.train = train
+    self.validation = validation
+    self.test = test
+  }
 }
 
 /// One dense layer and where its parameters and buffers live.
@@ -83,7 +89,9 @@ public struct ParameterLayout: Sendable, Equatable {
   public var count: Int
   /// Extra parameter-sized vectors the optimizer keeps (velocity; Adam's two moments).
   public var optimizerStateVectors: Int
-  /// Newton: the P × P Hessian and its factor, in elements; 0 otherwise.
+  /// Newton: P², the elements of the P × P Hessian; 0 otherwise. The
+  /// runtime holds the Hessian and its Cholesky factor, both in Double
+  /// whatever the precision (see `MemoryUse.newton`).
   public var hessianCount: Int
 }
 

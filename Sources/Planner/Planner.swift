@@ -6,8 +6,12 @@ public enum Planner {
   public static let defaultEvaluationRows = 1024
 
   /// Checks `spec` against `shape` and lays out every parameter and buffer.
-  /// Throws every problem found, each at the spec position it is about.
-  public static func plan(_ spec: Spec, shape: DataShape) throws(SpecErrors) -> Plan {
+  /// Throws every problem found, each at the spec position it is about; a
+  /// plan whose training run would hold more than `budget` bytes (see
+  /// `MemoryUse`) is refused, naming the figure and the part responsible.
+  public static func plan(
+    _ spec: Spec, shape: DataShape, budget: MemoryBudget = .unlimited
+  ) throws(SpecErrors) -> Plan {
     var problems: [Diagnostic] = []
     func fail(_ keyPath: String, _ message: String, hint: String? = nil) {
       problems.append(
@@ -17,6 +21,9 @@ public enum Planner {
     // MARK: Data against model
     if shape.inputWidth == 0 {
       fail("data.train", "the training data has no feature columns")
+    }
+    for (index, layer) in spec.model.layers.enumerated() where layer.units < 1 {
+      fail("model.layers[\(index)].units", "units must be ≥ 1, found \(layer.units)")
     }
     let objective = checkedObjective(spec, shape: shape, fail: fail)
     for (index, layer) in spec.model.layers.enumerated().dropLast()
@@ -31,6 +38,16 @@ public enum Planner {
         "Newton's method needs a convex model, but this network has "
           + "\(spec.model.layers.count - 1) hidden layer(s)",
         hint: "use sgd or adam for networks; Newton fits logistic, softmax and linear regression")
+    } else if spec.optimizer.kind == .newton, spec.loss == .quadratic,
+      let output = spec.model.layers.last, output.activation != .identity
+    {
+      // The solver's Hessian assumes Z = H for the quadratic loss; through a
+      // curved φ the loss is not convex in the weights.
+      fail(
+        "model.layers[0].activation",
+        "Newton's method needs a convex model, but quadratic loss on a "
+          + "\(output.activation.rawValue) output is not convex in the weights",
+        hint: "use an identity output for linear regression, or sgd or adam")
     }
 
     // MARK: Example counts and batch sizes
@@ -62,10 +79,42 @@ public enum Planner {
     let largestSet = max(trainCount, validation, shape.testCount ?? 0)
     let evaluationBatchSize = max(batchSize, min(defaultEvaluationRows, largestSet))
 
-    guard problems.isEmpty, let objective else { throw SpecErrors(problems) }
+    let stateVectors: Int
+    switch spec.optimizer.kind {
+    case .sgd: stateVectors = spec.optimizer.momentum > 0 ? 1 : 0
+    case .adam: stateVectors = 2
+    case .newton: stateVectors = 0
+    }
+
+    // MARK: Memory
+    let rows = max(batchSize, evaluationBatchSize)
+    // Counted before the layout, whose offsets could not even be formed for
+    // a spec whose sizes overflow; also after other problems, with the
+    // stand-ins above (which never exceed what the spec asks for), so that
+    // one run reports them all.
+    var fitsBudget = false
+    let sizes =
+      spec.model.layers.map(\.units) + [trainCount, shape.testCount ?? 0, batchSize]
+    if sizes.allSatisfy({ $0 >= 0 }), spec.model.layers.allSatisfy({ $0.units >= 1 }) {
+      let sizing = PlanSizing(
+        elementBytes: spec.precision == .float32 ? 4 : 8,
+        widths: [shape.inputWidth] + spec.model.layers.map(\.units),
+        biases: spec.model.layers.map(\.bias), batchRows: batchSize,
+        evaluationRows: evaluationBatchSize,
+        targetColumns: objective == .quadratic ? spec.model.layers.last?.units ?? 0 : 0,
+        stateVectors: stateVectors, keepsBest: spec.training.patience != nil,
+        examples: ExampleCounts(
+          train: trainCount, validation: validation, test: shape.testCount ?? 0),
+        isClassification: objective != .quadratic, isNewton: spec.optimizer.kind == .newton)
+      let memory = sizing.memory
+      fitsBudget = !memory.isSaturated && budget.allows(memory.total)
+      if !fitsBudget {
+        problems.append(memoryProblem(spec, sizing: sizing, memory: memory, budget: budget))
+      }
+    }
+    guard problems.isEmpty, fitsBudget, let objective else { throw SpecErrors(problems) }
 
     // MARK: Layout
-    let rows = max(batchSize, evaluationBatchSize)
     var arena = ArenaAllocator()
     let input = arena.place("input", rows: rows, columns: shape.inputWidth)
     var parameterOffset = 0
@@ -97,12 +146,6 @@ public enum Planner {
     let targets = arena.place("targets", rows: rows, columns: targetColumns)
     let ones = arena.place("ones", rows: rows, columns: 1)
 
-    let stateVectors: Int
-    switch spec.optimizer.kind {
-    case .sgd: stateVectors = spec.optimizer.momentum > 0 ? 1 : 0
-    case .adam: stateVectors = 2
-    case .newton: stateVectors = 0
-    }
     let hessian = spec.optimizer.kind == .newton ? parameterOffset * parameterOffset : 0
 
     return Plan(
@@ -200,6 +243,75 @@ public enum Planner {
         "use loss: nll for classification, or data.targets for regression")
       return nil
     }
+  }
+
+  /// The error for a plan that does not fit `budget` (or cannot be
+  /// addressed at all), placed at the part that holds the most bytes.
+  private static func memoryProblem(
+    _ spec: Spec, sizing: PlanSizing, memory: MemoryUse, budget: MemoryBudget
+  ) -> Diagnostic {
+    let needs =
+      memory.isSaturated
+      ? "more than \(Quantity.bytes(Int.max)) (beyond what a 64-bit address reaches)"
+      : "\(Quantity.bytes(memory.total)) (\(Quantity.grouped(memory.total)) bytes)"
+    var message = "the plan needs \(needs) to train"
+    if let limit = budget.bytes {
+      message += ", more than the memory budget of \(Quantity.bytes(limit)) (\(budget.source))"
+    }
+
+    // The largest part, by the bytes it holds.
+    var parts: [(bytes: Int, keyPath: String, text: String, hint: String)] = []
+    let rows = max(sizing.batchRows, sizing.evaluationRows)
+    for (index, bytes) in memory.layers.enumerated() {
+      let layer = spec.model.layers[index]
+      let count = Quantity.grouped(sizing.parameterCount(layer: index))
+      parts.append(
+        (
+          bytes, "model.layers[\(index)].units",
+          "layer \(index) (dense \(sizing.widths[index]) → \(layer.units), "
+            + "\(layer.activation.rawValue)) holds \(Quantity.bytes(bytes)): \(count) "
+            + "parameters with their gradient and optimizer state, and activations for "
+            + "\(rows) rows",
+          "lower model.layers[\(index)].units or optimizer.batch_size, "
+            + "or raise the budget with --max-memory"
+        ))
+    }
+    parts.append(
+      (
+        memory.inputBuffers, "optimizer.batch_size",
+        "the input batch of \(rows) rows × \(sizing.widths[0]) features holds "
+          + Quantity.bytes(memory.inputBuffers),
+        "lower optimizer.batch_size, or raise the budget with --max-memory"
+      ))
+    let examples = Saturating.sum([
+      sizing.examples.train, sizing.examples.validation, sizing.examples.test,
+    ])
+    parts.append(
+      (
+        memory.data, "data.train",
+        "the \(Quantity.grouped(examples)) examples of \(sizing.widths[0]) features hold "
+          + Quantity.bytes(memory.data) + " once loaded",
+        "train on fewer or narrower examples, or raise the budget with --max-memory"
+      ))
+    if sizing.isNewton {
+      let P = sizing.parameterCount
+      let hessianCount = Saturating.product([P, P])
+      let hessianBytes = Saturating.product([2, hessianCount, 8])
+      parts.append(
+        (
+          memory.newton, "optimizer.kind",
+          "Newton's method holds \(Quantity.bytes(memory.newton)), of which its P × P "
+            + "Hessian (P = \(Quantity.grouped(P)) parameters, "
+            + "\(Quantity.grouped(hessianCount)) elements) and its Cholesky factor, as 8-byte "
+            + "doubles, take \(Quantity.bytes(hessianBytes))",
+          "use sgd or adam for this many parameters, or raise the budget with --max-memory"
+        ))
+    }
+    let largest = parts.max { $0.bytes < $1.bytes }
+    if let largest { message += "; \(largest.text)" }
+    return Diagnostic(
+      at: spec.location(of: largest?.keyPath ?? "model"), keyPath: largest?.keyPath ?? "model",
+      message, hint: largest?.hint)
   }
 
   private static func classList(_ classes: [String]) -> String {

@@ -3,6 +3,10 @@ import Planner
 /// Owns every buffer a plan calls for, allocated once before training starts:
 /// the flat parameter vector θ, its gradient, the optimizer state, and the
 /// activation arena. Kernels get typed pointers into it and allocate nothing.
+///
+/// Every buffer comes from `allocate(capacity:)`, whose base address is never
+/// nil, not even at capacity 0: the `baseAddress!` on them, here and in the
+/// trainer, optimizer and writers, cannot trap whatever the spec or data.
 public final class Arena<S: Scalar> {
   public let plan: Plan
   /// θ: every weight matrix and bias, at the offsets in `plan.parameters`.

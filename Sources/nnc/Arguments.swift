@@ -43,7 +43,11 @@ struct Arguments {
         if value != nil { throw UsageError("--\(name) takes no value") }
         flags.insert(name)
       } else if shape.options.contains(name) {
-        if value == nil { value = words.popFirst() }
+        // A following option is not this option's value: `--output --quiet`
+        // would otherwise train into a folder called `--quiet`.
+        if value == nil, let next = words.first, !next.hasPrefix("--") {
+          value = words.popFirst()
+        }
         guard let value else { throw UsageError("--\(name) needs a value") }
         if values[name] != nil, !shape.repeatable.contains(name) {
           throw UsageError("--\(name) is given more than once")

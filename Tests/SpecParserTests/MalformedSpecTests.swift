@@ -55,6 +55,26 @@ let malformedCases: [MalformedCase] = [
   MalformedCase("adam-key-with-sgd.yaml", 10, 51, "'beta1' applies to the adam optimizer only"),
   MalformedCase(
     "schedule-parameter.yaml", 13, 56, "'power' is not a parameter of the step schedule"),
+  // Combinations the spec alone decides.
+  MalformedCase("softmax-one-unit.yaml", 9, 15, "a softmax over 1 unit always outputs 1"),
+  MalformedCase(
+    "nll-identity-output.yaml", 10, 30, "NLL needs a softmax or sigmoid output, not identity"),
+  MalformedCase(
+    "sigmoid-nll-units.yaml", 9, 15,
+    "NLL on a sigmoid output needs exactly 1 unit (two classes), found 3"),
+  MalformedCase(
+    "quadratic-softmax.yaml", 9, 30, "quadratic loss on a softmax output is not supported"),
+  MalformedCase("hidden-softmax.yaml", 9, 31, "softmax is only supported on the output layer"),
+  MalformedCase("newton-network.yaml", 12, 19, "but this network has 1 hidden layer(s)"),
+  MalformedCase(
+    "newton-quadratic-tanh.yaml", 9, 30, "quadratic loss on a tanh output is not convex"),
+  MalformedCase("newton-batch-size.yaml", 11, 39, "batch_size does not apply to newton"),
+  // 0.1 · 0.01^t is 1e-323 at t = 161 and rounds to 0 at t = 162, the 163rd epoch.
+  MalformedCase(
+    "schedule-underflow.yaml", 15, 13,
+    "the schedule makes the step size zero from epoch 163 of 500"),
+  MalformedCase(
+    "learning-rate-float32.yaml", 11, 40, "learning rate 1e-50 is below the smallest float32"),
 ]
 
 @Suite struct MalformedSpecTests {
@@ -94,5 +114,44 @@ let malformedCases: [MalformedCase] = [
         "optimizer.learning_rate",
         "training.tolerence",
       ])
+  }
+}
+
+@Suite struct SpecCheckTests {
+  @Test func keepsTheSpecBesideItsErrors() {
+    let yaml = """
+      seed: 1
+      data: {train: {csv: t.csv}, test: {csv: t.csv}, label: y}
+      model:
+        layers: [{units: 3, activation: softmax}]
+      loss: nll
+      optimizer: {kind: sgd, learning_rate: 0.1, momentum: 2, batch_size: 8}
+      training: {epochs: 3, patiense: 2}
+      """
+    let checked = SpecReader.check(bytes: Array(yaml.utf8), file: "s.yaml")
+    #expect(checked.errors.map(\.keyPath) == ["optimizer.momentum", "training.patiense"])
+    #expect(checked.warnings.isEmpty)
+    // The values in error are left at their defaults; the rest is as written.
+    #expect(checked.spec?.optimizer.momentum == 0)
+    #expect(checked.spec?.optimizer.batchSize == .examples(8))
+    #expect(checked.overlaps("optimizer"))
+    #expect(checked.overlaps("optimizer.momentum"))
+    #expect(!checked.overlaps("optimizer.batch_size"))
+    #expect(!checked.overlaps("optimizer.moment"))
+    #expect(!checked.overlaps("data"))
+  }
+
+  @Test func leavesNoSpecWhenAPartIsMissingOrTheYAMLIsBroken() {
+    let missing = SpecReader.check(bytes: Array("seed: 1\n".utf8), file: "m.yaml")
+    #expect(missing.spec == nil)
+    #expect(missing.errors.count == 5)
+    #expect(missing.errors.allSatisfy { $0.message.hasPrefix("missing required key") })
+
+    let broken = SpecReader.check(path: fixturePath("malformed/syntax-error.yaml"))
+    #expect(broken.spec == nil)
+    #expect(broken.errors.count == 1)
+
+    let absent = SpecReader.check(path: fixturePath("no-such-spec.yaml"))
+    #expect(absent.errors.first?.message.hasPrefix("cannot read the spec file") == true)
   }
 }

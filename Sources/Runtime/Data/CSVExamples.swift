@@ -16,16 +16,21 @@ struct CSVExamples: Sendable {
   /// count × targetColumns.count, row-major.
   var targets: [Double]
 
+  /// The 1-based lines of the rows left out for a missing value (`drop` policy).
+  var droppedLines: [Int] = []
+
   /// Picks the named columns from `table`, checking every selected value.
+  /// A row with a missing value in one of them is an error, or with the
+  /// `drop` policy is left out (and its line kept in `droppedLines`).
   init(
-    _ table: CSVTable, features: [String], label: String?, targets: [String]
+    _ table: CSVTable, features: [String], label: String?, targets: [String],
+    missing: MissingValues = .error
   ) throws(DataError) {
     guard !table.records.isEmpty else {
       throw DataError(
         .noExamples, file: table.path, row: table.headerLine,
         "the file has a header row but no data rows")
     }
-    self.table = table
     featureColumns = try features.map { name throws(DataError) in
       try table.columnIndex(name, role: "feature")
     }
@@ -35,11 +40,29 @@ struct CSVExamples: Sendable {
     targetColumns = try targets.map { name throws(DataError) in
       try table.columnIndex(name, role: "target")
     }
-    self.features = try table.numbers(in: featureColumns)
-    self.targets = try table.numbers(in: targetColumns)
+
+    var kept = table
+    if missing == .drop {
+      let read = featureColumns + targetColumns + (labelColumn.map { [$0] } ?? [])
+      let (complete, incomplete) = table.records.partitioned { record in
+        !read.contains { isMissing(record.fields[$0]) }
+      }
+      kept.records = complete
+      droppedLines = incomplete.map(\.line)
+      guard !complete.isEmpty else {
+        throw DataError(
+          .noExamples, file: table.path,
+          "every one of the \(table.records.count) data rows has a missing value in a "
+            + "column the spec reads, so 'missing: drop' leaves none",
+          hint: "fill in the missing values, or check that the right columns are selected")
+      }
+    }
+    self.table = kept
+    self.features = try kept.numbers(in: featureColumns)
+    self.targets = try kept.numbers(in: targetColumns)
     self.labels =
       try labelColumn.map { column throws(DataError) in
-        try table.labels(in: column)
+        try kept.labels(in: column)
       } ?? []
   }
 
@@ -155,11 +178,21 @@ extension CSVTable {
   ///   are and suggesting the nearest name.
   func columnIndex(_ name: String, role: String) throws(DataError) -> Int {
     if let index = columns.firstIndex(of: name) { return index }
-    let suggestion = closestName(to: name, among: columns)
+    let hint: String?
+    if let suggestion = closestName(to: name, among: columns) {
+      hint = "did you mean '\(suggestion)'?"
+    } else if let number = columns.first(where: { Double($0) != nil }) {
+      // A file without a header row has its first data row taken for one.
+      hint =
+        "the header holds the number '\(number)'; does the file lack a header row? "
+        + "The first line must name the columns"
+    } else {
+      hint = nil
+    }
     throw DataError(
       .missingColumn, file: path, row: headerLine,
       "the \(role) column '\(name)' is not in the header; the columns are \(listing(columns))",
-      hint: suggestion.map { "did you mean '\($0)'?" })
+      hint: hint)
   }
 
   /// The values of `columns` as finite numbers: records.count × columns.count, row-major.
@@ -180,7 +213,9 @@ extension CSVTable {
     values.reserveCapacity(records.count)
     for record in records {
       let text = record.fields[column]
-      guard !text.isEmpty else { throw missingValue(record, column: column, expecting: "a label") }
+      guard !isMissing(text) else {
+        throw missingValue(record, column: column, expecting: "a label")
+      }
       values.append(text)
     }
     return values
@@ -188,27 +223,74 @@ extension CSVTable {
 
   private func number(in record: CSVRecord, column: Int) throws(DataError) -> Double {
     let text = record.fields[column]
-    guard !text.isEmpty else { throw missingValue(record, column: column, expecting: "a number") }
-    guard let value = Double(text), value.isFinite else {
-      let shown = text.count > 40 ? text.prefix(40) + "…" : Substring(text)
-      let isSpecial = Double(text) != nil
-      throw DataError(
-        .notANumber, file: path, row: record.line, column: column + 1,
-        "expected a\(isSpecial ? " finite" : "") number in column '\(columns[column])', "
-          + "found \"\(shown)\"",
-        hint: isSpecial
-          ? "NaN and infinite values cannot be trained on; remove or fill in the row"
-          : nil)
+    // Only plain decimals are numbers: Double(_:) would also take C's hex
+    // floats (`0x10`, `0x1p4`), which no spreadsheet writes and which are far
+    // more likely a code than a quantity.
+    let decimal = text.utf8.allSatisfy { byte in
+      (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        || [UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "e"),
+          UInt8(ascii: "E")].contains(byte)
     }
-    return value
+    if decimal, let value = Double(text), value.isFinite { return value }
+    let isSpecial = !text.lowercased().hasPrefix("0x") && Double(text) != nil
+    guard isSpecial || !isMissing(text) else {
+      throw missingValue(record, column: column, expecting: "a number")
+    }
+
+    let hint: String?
+    if isSpecial {
+      hint = "NaN and infinite values cannot be trained on; remove or fill in the row"
+    } else if record.fields == columns {
+      hint = "this row repeats the header; were two files joined? Remove the repeated header"
+    } else if text.contains(",") {
+      hint = "write numbers with a decimal point and without thousands separators"
+    } else {
+      hint = nil
+    }
+    throw DataError(
+      .notANumber, file: path, row: record.line, column: column + 1,
+      "expected a\(isSpecial ? " finite" : "") number in column '\(columns[column])', "
+        + "found \"\(shortened(text))\"",
+      hint: hint)
   }
 
   private func missingValue(
     _ record: CSVRecord, column: Int, expecting expected: String
   ) -> DataError {
-    DataError(
+    let text = record.fields[column]
+    let found = text.isEmpty ? "an empty field" : "\"\(text)\""
+    return DataError(
       .missingValue, file: path, row: record.line, column: column + 1,
-      "missing value in column '\(columns[column])': expected \(expected), found an empty field",
-      hint: "remove or fill in the row")
+      "missing value in column '\(columns[column])': expected \(expected), found \(found)",
+      hint: "fill in the value, or set 'data.missing: drop' to leave out such rows")
+  }
+}
+
+/// Whether a field stands for a missing value: empty, or a marker that
+/// spreadsheets and data frames write for one (`NA`, `N/A`, `NaN`, `null`, in
+/// any case). Only the `drop` policy leaves out a row for `NaN`; otherwise
+/// it is reported as a value that is not finite.
+func isMissing(_ field: String) -> Bool {
+  field.isEmpty || missingMarkers.contains(field.lowercased())
+}
+
+private let missingMarkers: Set<String> = ["na", "n/a", "nan", "null"]
+
+/// At most 40 characters of `text`, for messages.
+private func shortened(_ text: String) -> String {
+  text.count > 40 ? String(text.prefix(40)) + "…" : text
+}
+
+extension Array {
+  /// The elements that satisfy `isIncluded` and those that do not, each in order.
+  fileprivate func partitioned(
+    by isIncluded: (Element) -> Bool
+  ) -> (included: [Element], excluded: [Element]) {
+    var included: [Element] = []
+    var excluded: [Element] = []
+    for element in self {
+      if isIncluded(element) { included.append(element) } else { excluded.append(element) }
+    }
+    return (included, excluded)
   }
 }

@@ -24,8 +24,8 @@ struct CSVTable: Sendable, Equatable {
 /// - The first record is the header; it must name every column, uniquely.
 /// - A UTF-8 byte-order mark at the start is skipped.
 enum CSVReader {
-  static func read(_ path: String) throws(DataError) -> CSVTable {
-    try parse(ByteInput.contents(of: path), path: path)
+  static func read(_ path: String, in files: DataFiles = .disk()) throws(DataError) -> CSVTable {
+    try parse(ByteInput.contents(of: path, in: files), path: path)
   }
 
   static func parse(_ bytes: [UInt8], path: String) throws(DataError) -> CSVTable {

@@ -1,3 +1,5 @@
+import SpecParser
+
 /// A problem with a data file, located as precisely as the format allows:
 /// a CSV row (1-based line of the record's start) and column (1-based field
 /// index), or an IDX record index (0-based, as the records are numbered in
@@ -6,11 +8,11 @@ public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
   /// What went wrong, for callers and tests that branch on it.
   public enum Kind: String, Sendable, Equatable {
     // Reading bytes.
-    case fileNotFound, notAFile, unreadable, emptyFile
+    case fileNotFound, notAFile, unreadable, emptyFile, tooLarge
     case corruptGzip, truncatedGzip
     // IDX.
     case wrongMagic, unsupportedType, truncated, trailingBytes, countMismatch
-    case labelOutOfRange
+    case labelOutOfRange, missingClass
     // CSV.
     case unclosedQuote, unexpectedCharacter, fieldCount, missingHeader
     case invalidHeader, missingValue, notANumber, missingColumn
@@ -63,37 +65,10 @@ public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
 
 // MARK: - Near-miss names
 
-/// The name in `candidates` closest to `name` by edit distance, when it is
-/// close enough to be a likely typo (case differences count as typos too).
+/// The candidate a misspelt name was probably meant to be, as the spec
+/// parser suggests them.
 func closestName(to name: String, among candidates: [String]) -> String? {
-  let target = Array(name.lowercased())
-  let allowed = max(1, min(3, target.count / 3))
-  var best: (name: String, distance: Int)?
-  for candidate in candidates {
-    let distance = editDistance(target, Array(candidate.lowercased()))
-    if distance <= allowed, distance < (best?.distance ?? Int.max) {
-      best = (candidate, distance)
-    }
-  }
-  return best?.name
-}
-
-/// Levenshtein distance: insertions, deletions and substitutions cost 1.
-private func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-  if a.isEmpty { return b.count }
-  if b.isEmpty { return a.count }
-  // One row of the dynamic-programming table; previous[j] is d(a[..<i], b[..<j]).
-  var previous = Array(0...b.count)
-  var current = [Int](repeating: 0, count: b.count + 1)
-  for i in 1...a.count {
-    current[0] = i
-    for j in 1...b.count {
-      let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-      current[j] = min(substitution, previous[j] + 1, current[j - 1] + 1)
-    }
-    swap(&previous, &current)
-  }
-  return previous[b.count]
+  NearestName.suggestion(for: name, among: candidates)
 }
 
 /// `"a"`, `"a, b, c"` or `"a, b, … (n more)"` for lists in messages.

@@ -9,34 +9,44 @@ import SpecParser
 /// CSV data sets are small; every selected value is checked on the way.
 public enum DataProbe {
   /// The data's shape from file headers (IDX) or header row + label column (CSV).
-  public static func shape(of data: DataSpec) throws(DataError) -> DataShape {
+  ///
+  /// - Parameter byteLimit: the most bytes one data file may hold (the memory
+  ///   budget); a larger file is refused before it is read. `nil`: no limit.
+  public static func shape(
+    of data: DataSpec, byteLimit: Int? = nil
+  ) throws(DataError) -> DataShape {
+    try shape(of: data, in: .disk(byteLimit: byteLimit))
+  }
+
+  /// The data's shape, with the files read from `files`.
+  public static func shape(of data: DataSpec, in files: DataFiles) throws(DataError) -> DataShape {
     switch data.train {
     case .idx(let images, let labels):
-      return try idxShape(of: data, images: images, labels: labels)
+      return try idxShape(of: data, images: images, labels: labels, in: files)
     case .csv(let path):
-      return try csvShape(of: data, path: path)
+      return try csvShape(of: data, path: path, in: files)
     }
   }
 
   // MARK: - IDX
 
   private static func idxShape(
-    of data: DataSpec, images: String, labels: String
+    of data: DataSpec, images: String, labels: String, in files: DataFiles
   ) throws(DataError) -> DataShape {
     try checkIDXSpec(data, images: images)
-    let trainImages = try IDXReader.readHeader(images, as: .images)
-    let trainLabels = try IDXReader.read(labels, as: .labels)
+    let trainImages = try IDXReader.readHeader(images, as: .images, in: files)
+    let trainLabels = try IDXReader.read(labels, as: .labels, in: files)
     try IDXReader.checkCounts(
       images: trainImages, imagesPath: images, labels: trainLabels.header, labelsPath: labels)
-    guard let largest = trainLabels.labelBytes.max() else {
+    guard trainLabels.header.count > 0 else {
       throw DataError(.noExamples, file: images, "the training images file holds no images")
     }
-    let classCount = Int(largest) + 1
+    let classCount = try trainLabels.checkClassesPresent()
 
     var testCount: Int?
     if case .idx(let testImagesPath, let testLabelsPath) = data.test {
-      let testImages = try IDXReader.readHeader(testImagesPath, as: .images)
-      let testLabels = try IDXReader.read(testLabelsPath, as: .labels)
+      let testImages = try IDXReader.readHeader(testImagesPath, as: .images, in: files)
+      let testLabels = try IDXReader.read(testLabelsPath, as: .labels, in: files)
       try IDXReader.checkCounts(
         images: testImages, imagesPath: testImagesPath,
         labels: testLabels.header, labelsPath: testLabelsPath)
@@ -90,15 +100,17 @@ public enum DataProbe {
 
   // MARK: - CSV
 
-  private static func csvShape(of data: DataSpec, path: String) throws(DataError) -> DataShape {
+  private static func csvShape(
+    of data: DataSpec, path: String, in files: DataFiles
+  ) throws(DataError) -> DataShape {
     if case .idx(let images, _) = data.test {
       throw formatMismatch(test: images, testFormat: "IDX", trainFormat: "CSV")
     }
-    let table = try CSVReader.read(path)
+    let table = try CSVReader.read(path, in: files)
     let selection = try CSVSelection(data, header: table)
     let train = try CSVExamples(
       table, features: selection.features, label: selection.label,
-      targets: selection.targets)
+      targets: selection.targets, missing: data.missing)
 
     let task: Task
     if selection.label != nil {
@@ -110,8 +122,8 @@ public enum DataProbe {
     var testCount: Int?
     if case .csv(let testPath) = data.test {
       let test = try CSVExamples(
-        CSVReader.read(testPath), features: selection.features, label: selection.label,
-        targets: selection.targets)
+        CSVReader.read(testPath, in: files), features: selection.features,
+        label: selection.label, targets: selection.targets, missing: data.missing)
       if case .classification(let classes) = task {
         _ = try test.classIndices(classes, fromTraining: false)
       }

@@ -54,8 +54,20 @@ enum IDXReader {
 
   /// Reads and checks a whole IDX file: its header, then that its length
   /// matches the header exactly.
-  static func read(_ path: String, as kind: IDXKind) throws(DataError) -> IDXFile {
-    try parse(ByteInput.contents(of: path), as: kind, path: path)
+  static func read(
+    _ path: String, as kind: IDXKind, in files: DataFiles = .disk()
+  ) throws(DataError) -> IDXFile {
+    let (bytes, truncation) = try ByteInput.contentsUpToTruncation(of: path, in: files)
+    guard let truncation else { return try parse(bytes, as: kind, path: path) }
+
+    // Gzip data that ends early: name the record it ends in, when the header got through.
+    guard let header = try? parseHeader(bytes, as: kind, path: path) else { throw truncation }
+    let record = min(max(0, bytes.count - header.headerSize) / header.recordSize, header.count)
+    throw DataError(
+      .truncatedGzip, file: path, record: record,
+      "the gzip data ends early, inside \(kind.noun) record \(record) of \(header.count), "
+        + "after \(bytes.count) of the \(header.fileSize) bytes the header promises",
+      hint: truncation.hint)
   }
 
   /// Checks a whole file's bytes; `path` only names the file in errors.
@@ -65,29 +77,45 @@ enum IDXReader {
     let header = try parseHeader(bytes, as: kind, path: path)
 
     if bytes.count < header.fileSize {
-      let available = bytes.count - header.headerSize
-      let record = available / header.recordSize
-      throw DataError(
-        .truncated, file: path, record: record,
-        "the file ends inside \(kind.noun) record \(record) of \(header.count): the header "
-          + "promises \(header.fileSize) bytes, the file has \(bytes.count)",
-        hint: "the file was probably cut off while downloading or copying")
+      throw truncated(header, kind: kind, byteCount: bytes.count, path: path)
     }
     if bytes.count > header.fileSize {
-      throw DataError(
-        .trailingBytes, file: path,
-        "\(bytes.count - header.fileSize) unexpected bytes after the last of "
-          + "\(header.count) \(kind.noun) records: the header promises \(header.fileSize) "
-          + "bytes, the file has \(bytes.count)")
+      throw trailingBytes(header, kind: kind, byteCount: bytes.count, path: path)
     }
     return IDXFile(path: path, header: header, bytes: bytes)
   }
 
-  /// Reads only the header, inflating no more of a gzip file than it needs.
-  /// The file's length is not checked: `read(_:as:)` does that.
-  static func readHeader(_ path: String, as kind: IDXKind) throws(DataError) -> IDXHeader {
-    let bytes = try ByteInput.prefix(of: path, count: largestHeaderSize)
-    return try parseHeader(bytes, as: kind, path: path)
+  /// Reads only the header, inflating no more of a gzip file than it needs,
+  /// and checks that the file can hold what the header promises: exactly the
+  /// file's size, or for gzip no more than its size times deflate's largest
+  /// ratio, and no more than `files.byteLimit`. The inflated length of a gzip
+  /// file is checked by `read(_:as:in:)`.
+  static func readHeader(
+    _ path: String, as kind: IDXKind, in files: DataFiles = .disk()
+  ) throws(DataError) -> IDXHeader {
+    let start = try ByteInput.start(of: path, count: largestHeaderSize, in: files)
+    let header = try parseHeader(start.bytes, as: kind, path: path)
+    if !start.isCompressed, let size = start.storedSize, size > header.fileSize {
+      throw trailingBytes(header, kind: kind, byteCount: size, path: path)
+    }
+    if let largest = start.largestSize, header.fileSize > largest {
+      guard start.isCompressed else {
+        throw truncated(header, kind: kind, byteCount: largest, path: path)
+      }
+      throw DataError(
+        .truncated, file: path,
+        "the header promises \(header.count) \(kind.noun) in \(header.fileSize) bytes, but "
+          + "the gzip file's \(start.storedSize ?? 0) bytes cannot inflate to that many",
+        hint: "the file was probably cut off while downloading or copying")
+    }
+    if let limit = files.byteLimit, header.fileSize > limit {
+      throw DataError(
+        .tooLarge, file: path,
+        "the header promises \(header.count) \(kind.noun) in \(header.fileSize) bytes, more "
+          + "than the memory budget of \(limit) bytes",
+        hint: "raise the memory budget or use a smaller file")
+    }
+    return header
   }
 
   /// Checks the magic and the dimensions at the start of `bytes`.
@@ -159,6 +187,29 @@ enum IDXReader {
       hint: "check that the images and labels files belong together")
   }
 
+  /// The file of `byteCount` bytes goes on after the `header.fileSize` its header promises.
+  private static func trailingBytes(
+    _ header: IDXHeader, kind: IDXKind, byteCount: Int, path: String
+  ) -> DataError {
+    DataError(
+      .trailingBytes, file: path,
+      "\(byteCount - header.fileSize) unexpected bytes after the last of \(header.count) "
+        + "\(kind.noun) records: the header promises \(header.fileSize) bytes, the file has "
+        + "\(byteCount)")
+  }
+
+  /// The file of `byteCount` bytes ends before the `header.fileSize` its header promises.
+  private static func truncated(
+    _ header: IDXHeader, kind: IDXKind, byteCount: Int, path: String
+  ) -> DataError {
+    let record = max(0, byteCount - header.headerSize) / header.recordSize
+    return DataError(
+      .truncated, file: path, record: record,
+      "the file ends inside \(kind.noun) record \(record) of \(header.count): the header "
+        + "promises \(header.fileSize) bytes, the file has \(byteCount)",
+      hint: "the file was probably cut off while downloading or copying")
+  }
+
   private static func tooLarge(_ dimensions: [Int], path: String) -> DataError {
     DataError(
       .invalidHeader, file: path,
@@ -189,6 +240,26 @@ enum IDXReader {
 extension IDXFile {
   /// The label bytes after the header (the whole data of a labels file).
   var labelBytes: ArraySlice<UInt8> { bytes[header.headerSize...] }
+
+  /// The class count K of a training labels file: one more than its largest
+  /// label. IDX labels are class indices, so labels that never use 0 most
+  /// likely count from 1, which would leave output 0 untaught: that is an
+  /// error. A gap higher up is accepted (a class the data set lacks).
+  func checkClassesPresent() throws(DataError) -> Int {
+    guard let smallest = labelBytes.min(), let largest = labelBytes.max() else {
+      throw DataError(.noExamples, file: path, "the labels file holds no labels")
+    }
+    guard smallest == 0 else {
+      throw DataError(
+        .missingClass, file: path,
+        "the labels run from \(smallest) to \(largest), so class 0 has no training example; "
+          + "IDX labels must be the class indices 0…K−1",
+        hint: smallest == 1
+          ? "the labels seem to count from 1: subtract 1 from every label"
+          : "renumber the classes from 0")
+    }
+    return Int(largest) + 1
+  }
 
   /// Checks that every label of this labels file is below `classCount`.
   func checkLabels(below classCount: Int) throws(DataError) {

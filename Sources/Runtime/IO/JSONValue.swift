@@ -61,11 +61,11 @@ public indirect enum JSONValue: Sendable, Equatable {
       }
       out += "{"
       let inner = indent.map { $0 + "  " }
-      for (i, key) in members.keys.sorted().enumerated() {
+      for (i, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
         if i > 0 { out += "," }
         if let inner { out += "\n" + inner }
-        out += Self.quoted(key) + (indent == nil ? ":" : ": ")
-        members[key]!.render(into: &out, indent: inner)
+        out += Self.quoted(member.key) + (indent == nil ? ":" : ": ")
+        member.value.render(into: &out, indent: inner)
       }
       if let indent { out += "\n" + indent }
       out += "}"

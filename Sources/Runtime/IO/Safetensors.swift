@@ -42,8 +42,22 @@ public enum Safetensors {
 
 /// Writes `data` to `path` through a temporary file in the same folder and a
 /// rename, so a reader never sees a half-written file, whatever happens.
+/// A symbolic link is followed, so the file it points to is replaced and the
+/// link kept; a path that exists and is not a regular file (a device such as
+/// /dev/stdout, a pipe) is written to in place, since renaming over it would
+/// replace the device itself.
 public func writeAtomically(_ data: Data, to path: String) throws {
-  try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+  let target = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+  var status = stat()
+  if stat(target.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG,
+    status.st_mode & S_IFMT != S_IFDIR
+  {
+    let handle = try FileHandle(forWritingTo: target)
+    defer { try? handle.close() }
+    try handle.write(contentsOf: data)
+    return
+  }
+  try data.write(to: target, options: .atomic)
 }
 
 /// A tensor read from a safetensors file, widened to Double.
@@ -60,26 +74,45 @@ public struct WeightsError: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 extension Safetensors {
-  /// The tensors and string metadata of a safetensors file. F32 and F64
-  /// tensors are read; every size and offset is checked against the file.
-  public static func decode(_ bytes: Data, file: String) throws(WeightsError)
-    -> (tensors: [String: Tensor], metadata: [String: String])
+  /// Where one tensor's bytes are, as a safetensors header says.
+  public struct Entry: Sendable, Equatable {
+    public var dtype: String
+    public var shape: [Int]
+    /// The tensor's bytes, as indices into the file's bytes.
+    public var bytes: Range<Int>
+  }
+
+  /// Bytes per element of the dtypes nnc writes and reads.
+  public static func elementWidth(of dtype: String) -> Int? {
+    switch dtype {
+    case "F64": 8
+    case "F32", "I32": 4
+    default: nil
+    }
+  }
+
+  /// The header of a safetensors file: every tensor's entry and the string
+  /// metadata. Every size and offset is checked against the file, so a
+  /// truncated or foreign file is an error here, never a trap later.
+  public static func entries(_ bytes: Data, file: String) throws(WeightsError)
+    -> (entries: [String: Entry], metadata: [String: String])
   {
     func fail(_ message: String) -> WeightsError { WeightsError(file: file, message: message) }
+    let bytes = Data(bytes)  // indices from 0
     guard bytes.count >= 8 else { throw fail("too short for a safetensors file") }
     var headerLength: UInt64 = 0
-    for i in 0..<8 { headerLength |= UInt64(bytes[bytes.startIndex + i]) << (8 * UInt64(i)) }
+    for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
     guard headerLength <= UInt64(bytes.count - 8) else {
       throw fail("its header claims \(headerLength) bytes but the file has \(bytes.count - 8)")
     }
     let dataStart = 8 + Int(headerLength)
-    let headerBytes = bytes[(bytes.startIndex + 8)..<(bytes.startIndex + dataStart)]
+    // JSONSerialization suffices here: the header holds integers and strings.
     guard
-      let header = try? JSONSerialization.jsonObject(with: Data(headerBytes))
+      let header = try? JSONSerialization.jsonObject(with: bytes[8..<dataStart])
         as? [String: Any]
     else { throw fail("its header is not a JSON object") }
 
-    var tensors: [String: Tensor] = [:]
+    var entries: [String: Entry] = [:]
     var metadata: [String: String] = [:]
     for (name, entry) in header {
       if name == "__metadata__" {
@@ -93,11 +126,8 @@ extension Safetensors {
         let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int],
         offsets.count == 2
       else { throw fail("tensor '\(name)' lacks dtype, shape or data_offsets") }
-      let width: Int
-      switch dtype {
-      case "F32": width = 4
-      case "F64": width = 8
-      default: throw fail("tensor '\(name)' has dtype \(dtype); nnc reads F32 and F64")
+      guard let width = elementWidth(of: dtype) else {
+        throw fail("tensor '\(name)' has dtype \(dtype); nnc reads F32, F64 and I32")
       }
       // The element count is formed with overflow checks: the shape is input.
       var count = 1
@@ -115,16 +145,41 @@ extension Safetensors {
         throw fail(
           "tensor '\(name)' has data_offsets \(offsets) that do not fit its shape or the file")
       }
-      var values = [Double](repeating: 0, count: count)
-      let base = bytes.startIndex + dataStart + begin
-      for i in 0..<count {
-        var bits: UInt64 = 0
-        for b in 0..<width { bits |= UInt64(bytes[base + i * width + b]) << (8 * UInt64(b)) }
-        values[i] = width == 4 ? Double(Float(bitPattern: UInt32(bits))) : Double(bitPattern: bits)
+      entries[name] = Entry(
+        dtype: dtype, shape: shape, bytes: (dataStart + begin)..<(dataStart + end))
+    }
+    return (entries, metadata)
+  }
+
+  /// The floating-point tensors and string metadata of a safetensors file,
+  /// widened to Double.
+  public static func decode(_ bytes: Data, file: String) throws(WeightsError)
+    -> (tensors: [String: Tensor], metadata: [String: String])
+  {
+    let bytes = Data(bytes)  // indices from 0, as the entries count them
+    let (entries, metadata) = try entries(bytes, file: file)
+    var tensors: [String: Tensor] = [:]
+    for (name, entry) in entries {
+      let values: [Double]
+      switch entry.dtype {
+      case "F32": values = elements(of: bytes[entry.bytes], as: Float.self).map(Double.init)
+      case "F64": values = elements(of: bytes[entry.bytes], as: Double.self)
+      default:
+        throw WeightsError(
+          file: file, message: "tensor '\(name)' has dtype \(entry.dtype); weights are F32 or F64")
       }
-      tensors[name] = Tensor(shape: shape, values: values)
+      tensors[name] = Tensor(shape: entry.shape, values: values)
     }
     return (tensors, metadata)
+  }
+
+  /// The little-endian elements of `data`, which holds whole elements.
+  public static func elements<T>(of data: Data, as _: T.Type) -> [T] {
+    let count = data.count / MemoryLayout<T>.size
+    return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+      _ = data.copyBytes(to: buffer)
+      initialized = count
+    }
   }
 
   /// Reads `path` into θ, checking every block of `layout` is present with

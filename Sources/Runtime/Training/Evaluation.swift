@@ -39,6 +39,8 @@ extension Network {
       examples.labels.withUnsafeBufferPointer { labels in
         examples.targets.withUnsafeBufferPointer { targets in
           var start = 0
+          // Inside the loop count > 0, so the features (count × width, width ≥ 1)
+          // and the labels or targets are non-empty and their base addresses set.
           while start < examples.count {
             let n = min(rows, examples.count - start)
             let input = features.baseAddress! + start * width

@@ -24,6 +24,9 @@ struct NewtonSolver {
   let objective: Objective
   let lambda: Double
   /// X̃: n × m̃, row-major, a copy of the training features in Double.
+  /// The readers and the planner leave n ≥ 1 training rows and m ≥ 1
+  /// features, so X̃, θ and the labels or targets are never empty and the
+  /// `baseAddress!` on their buffers below cannot trap.
   private var design: [Double]
   /// The labels (classifiers) or n × K targets (regression).
   private let labels: [Int32]
@@ -118,8 +121,11 @@ struct NewtonSolver {
   }
 
   /// The P × P Hessian at the outputs `objectiveValue` left, column-major
-  /// for LAPACK (it is symmetric, so row- and column-major agree).
-  func hessian(outputs p: [Double]) -> [Double] {
+  /// for LAPACK (it is symmetric, so row- and column-major agree). For
+  /// softmax, `fixingGauge` adds the term that makes it positive definite
+  /// without changing any Newton step (see below); without it the result is
+  /// ∇²J itself.
+  func hessian(outputs p: [Double], fixingGauge: Bool = true) -> [Double] {
     let width = widthWithBias
     let P = parameterCount
     var h = [Double](repeating: 0, count: P * P)
@@ -166,7 +172,7 @@ struct NewtonSolver {
     for j in 0..<m {
       for k in 0..<K { h[(j * K + k) * P + (j * K + k)] += lambda }
     }
-    if objective == .softmaxCrossEntropy {
+    if objective == .softmaxCrossEntropy, fixingGauge {
       // Softmax is unchanged when one constant is added to every class's
       // logit, so H is singular along each u_j = Σ_k e_(j,k) (for the bias
       // whenever it is unpenalized; for weights when λ = 0). The gradient has
@@ -185,20 +191,37 @@ struct NewtonSolver {
     return h
   }
 
-  /// Solves H Δ = g by Cholesky (LAPACK dpotrf/dpotrs); nil if H is not
-  /// positive definite.
+  /// Solves H Δ = g by Cholesky (LAPACK dpotrf/dpotrs).
+  ///
+  /// H is singular when λ = 0 and the design has a direction it cannot see: a
+  /// feature that standardization turned into a column of zeros, two equal
+  /// columns, fewer rows than parameters. The gradient has no component there
+  /// either, so the Newton step is still defined on the rest; dpotrf just
+  /// cannot factor H. It is then retried as H + μI, μ from 1e-12 of H's mean
+  /// diagonal up by factors of 100: on the directions H sees, a relative change
+  /// of μ over their curvature; on the others, a step of 0, which is right.
+  /// nil when even μ equal to the mean diagonal does not make H positive
+  /// definite (a NaN in H).
   static func solve(hessian: [Double], gradient: [Double]) -> [Double]? {
-    var a = hessian
-    var b = gradient
-    var n = Int32(gradient.count)
+    let count = gradient.count
+    var trace = 0.0
+    for i in 0..<count { trace += hessian[i * count + i] }
+    let scale = trace > 0 ? trace / Double(count) : 1
+    var n = Int32(count)
     var lda = n
     var ldb = n
     var nrhs: Int32 = 1
     var info: Int32 = 0
     var uplo = CChar(UInt8(ascii: "L"))
-    dpotrf_(&uplo, &n, &a, &lda, &info)
-    guard info == 0 else { return nil }
-    dpotrs_(&uplo, &n, &nrhs, &a, &lda, &b, &ldb, &info)
-    return info == 0 ? b : nil
+    for damping in [0, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1] {
+      var a = hessian
+      for i in 0..<count { a[i * count + i] += damping * scale }
+      dpotrf_(&uplo, &n, &a, &lda, &info)
+      guard info == 0 else { continue }
+      var b = gradient
+      dpotrs_(&uplo, &n, &nrhs, &a, &lda, &b, &ldb, &info)
+      return info == 0 && b.allSatisfy(\.isFinite) ? b : nil
+    }
+    return nil
   }
 }

@@ -9,8 +9,9 @@ import Planner
 /// Adam keeps the moments m and v.
 public struct Optimizer<S: Scalar> {
   public let plan: Plan
-  /// Updates taken so far (Adam's bias correction needs it).
-  public private(set) var step = 0
+  /// Updates taken so far (Adam's bias correction needs it); settable so a
+  /// checkpoint can restore it.
+  public var step = 0
 
   public init(plan: Plan) {
     self.plan = plan
@@ -55,14 +56,18 @@ public struct Optimizer<S: Scalar> {
         let v = arena.statePointer(1) + block.offset
         let beta1 = S(settings.beta1)
         let beta2 = S(settings.beta2)
+        // 1 − β taken in Double: in Float, 1 − Float(0.999) is 1.3e-5 off
+        // 0.001, a bias in v that the Double bias correction would not undo.
+        let complement1 = S(1 - settings.beta1)
+        let complement2 = S(1 - settings.beta2)
         let correction1 = 1 - pow(settings.beta1, Double(step))
         let correction2 = 1 - pow(settings.beta2, Double(step))
         let rate = S(eta * correction2.squareRoot() / correction1)
         let epsilon = S(settings.epsilon * correction2.squareRoot())
         for i in 0..<n {
           let gi = g[i] + lambda * w[i]
-          m[i] = beta1 * m[i] + (1 - beta1) * gi
-          v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+          m[i] = beta1 * m[i] + complement1 * gi
+          v[i] = beta2 * v[i] + complement2 * gi * gi
           w[i] -= rate * m[i] / (v[i].squareRoot() + epsilon)
         }
       case .newton:

@@ -26,6 +26,17 @@ public struct RandomStream: Sendable {
     s3 = next()
   }
 
+  /// The generator's 256-bit state, for a checkpoint; `init(state:)` continues
+  /// the sequence exactly where it was taken.
+  public var state: [UInt64] { [s0, s1, s2, s3] }
+
+  /// The stream continuing from a saved `state`; `nil` unless it holds four
+  /// words, not all zero (xoshiro's one state that never leaves itself).
+  public init?(state: [UInt64]) {
+    guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+    (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+  }
+
   public mutating func next() -> UInt64 {
     let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
     let t = s1 << 17

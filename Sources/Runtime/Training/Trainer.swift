@@ -6,14 +6,23 @@ import SpecParser
 public enum StopReason: String, Sendable, Equatable {
   /// The epoch (Newton: iteration) limit was reached without meeting a tolerance.
   case epochLimit = "epoch_limit"
-  /// ‖θ⁽ᵗ⁺¹⁾ − θ⁽ᵗ⁾‖∞ fell below `training.tolerance`.
+  /// ‖θ⁽ᵗ⁺¹⁾ − θ⁽ᵗ⁾‖∞ fell below `training.tolerance`; or, for Newton's
+  /// method, no step along the Newton direction lowers J any more, so θ is the
+  /// minimum to within rounding and stops changing.
   case weightsConverged = "weights_converged"
   /// The relative change of the training loss fell below `training.loss_tolerance`.
   case lossConverged = "loss_converged"
   /// The validation loss did not improve for `training.patience` epochs.
   case earlyStopping = "early_stopping"
+  /// A logistic or softmax regression without L2 on training data its layer
+  /// separates: the loss has no minimum, and more epochs would only drive the
+  /// weights further without bound (see `Separability`).
+  case separable
   /// The loss or a parameter became NaN or infinite.
   case diverged
+  /// `TrainingControl.shouldStop` asked to stop (Ctrl-C); the trainer holds
+  /// the state to checkpoint and continue from.
+  case interrupted
 }
 
 /// One epoch's figures, as printed and written to `history.csv`.
@@ -22,6 +31,9 @@ public struct EpochRecord: Sendable, Equatable {
   public var learningRate: Double
   /// Mean data loss over the epoch's steps, each at the weights it started from.
   public var trainLoss: Double
+  /// Classifiers trained by minibatch steps: the fraction of the epoch's rows
+  /// classified right at the weights their step started from.
+  public var trainAccuracy: Double?
   /// ‖θ_after − θ_before‖∞ over the epoch.
   public var weightChange: Double
   public var validation: Evaluation?
@@ -54,17 +66,20 @@ public final class Trainer<S: Scalar> {
   public let train: Examples<S>
   public let validation: Examples<S>?
   public let test: Examples<S>?
-  private var optimizer: Optimizer<S>
-  private var shuffler: RandomStream
+  // Internal rather than private: Checkpoint.swift saves and restores them.
+  var optimizer: Optimizer<S>
+  var shuffler: RandomStream
   /// Row order of the current epoch.
-  private let order: UnsafeMutableBufferPointer<Int32>
+  let order: UnsafeMutableBufferPointer<Int32>
   /// θ at the start of the epoch: the weight change, and the last good
   /// weights to return to if the epoch diverges.
-  private let epochStart: UnsafeMutableBufferPointer<S>
+  let epochStart: UnsafeMutableBufferPointer<S>
   /// θ with the best validation loss so far (early stopping only).
-  private let best: UnsafeMutableBufferPointer<S>
+  let best: UnsafeMutableBufferPointer<S>
+  /// How far the run has come; with the buffers above, what a checkpoint holds.
+  public internal(set) var progress = TrainingProgress()
   /// Newton's method's copy of the design matrix (Newton plans only).
-  private let newton: NewtonSolver?
+  let newton: NewtonSolver?
 
   public init(plan: Plan, data: LoadedData<S>) {
     self.plan = plan
@@ -131,35 +146,47 @@ public final class Trainer<S: Scalar> {
   // MARK: - Training
 
   /// Runs epochs until a stopping rule fires; calls `onEpoch` after each one.
-  public func run(onEpoch: (EpochRecord) -> Void = { _ in }) -> TrainingOutcome {
-    var history: [EpochRecord] = []
-    history.reserveCapacity(plan.training.epochs)
-    var bestLoss = Double.infinity
-    var epochsSinceBest = 0
-    var previousLoss: Double?
+  /// A trainer restored from a checkpoint continues exactly where it was
+  /// taken. `control` adds periodic checkpoints, interruption and per-step
+  /// progress.
+  public func run(
+    onEpoch: (EpochRecord) -> Void = { _ in }, control: TrainingControl<S> = TrainingControl()
+  ) -> TrainingOutcome {
+    // Capped: the epoch limit comes from the spec and may be far beyond what
+    // a run reaches (stopping rules); the history grows past the cap if needed.
+    progress.history.reserveCapacity(min(plan.training.epochs, 100_000))
+    noDecrease = false
+    var separability = SeparabilityWatch(plan: plan)
     let arena = network.arena
     let clock = ContinuousClock()
 
-    for epoch in 0..<plan.training.epochs {
+    while progress.epoch < plan.training.epochs {
+      let epoch = progress.epoch
       let started = clock.now
       let eta = plan.optimizer.learningRate(epoch: epoch)
-      _ = epochStart.update(fromContentsOf: arena.parameters)
+      // A run resumed inside an epoch has its start weights from the checkpoint.
+      if progress.nextRow == 0 { _ = epochStart.update(fromContentsOf: arena.parameters) }
 
       let trainLoss: Double
+      let trainAccuracy: Double?
       let result =
         newton.map { newtonStep($0, epoch: epoch, learningRate: eta) }
-        ?? firstOrderEpoch(epoch: epoch, learningRate: eta)
+        ?? firstOrderEpoch(epoch: epoch, learningRate: eta, control: control)
       switch result {
-      case .success(let loss): trainLoss = loss
-      case .failure(let divergence):
+      case .finished(let loss, let accuracy): (trainLoss, trainAccuracy) = (loss, accuracy)
+      case .interrupted:
+        control.onCheckpoint(checkpoint())
+        return outcome(.interrupted)
+      case .diverged(let divergence):
         _ = arena.parameters.update(fromContentsOf: epochStart)
         return TrainingOutcome(
-          stopReason: .diverged, epochs: epoch + 1, history: history, divergence: divergence)
+          stopReason: .diverged, epochs: epoch + 1, history: progress.history,
+          divergence: divergence)
       }
       if newton != nil, noDecrease {
         // No step along the Newton direction lowers J: θ is the minimum to
         // within rounding, and the epoch changed nothing.
-        return finish(.lossConverged, history)
+        return finish(.weightsConverged)
       }
 
       var change = 0.0
@@ -167,73 +194,131 @@ public final class Trainer<S: Scalar> {
         change = max(change, abs(Double(arena.parameters[i]) - Double(epochStart[i])))
       }
       let record = EpochRecord(
-        epoch: epoch + 1, learningRate: eta, trainLoss: trainLoss, weightChange: change,
-        validation: validation.map { network.evaluate($0) },
+        epoch: epoch + 1, learningRate: eta, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
+        weightChange: change, validation: validation.map { network.evaluate($0) },
         test: test.map { network.evaluate($0) },
         seconds: (clock.now - started).seconds)
-      history.append(record)
+      progress.history.append(record)
       onEpoch(record)
+      if let reason = stoppingRule(after: record, separability: &separability) {
+        return finish(reason)
+      }
 
-      // Stopping rules, in order of precedence.
-      if let tolerance = plan.training.tolerance, change < tolerance {
-        return finish(.weightsConverged, history)
+      progress.epoch += 1
+      var saved = false
+      if let every = control.checkpointEvery, progress.epoch % every == 0 {
+        control.onCheckpoint(checkpoint())
+        saved = true
       }
-      if let tolerance = plan.training.lossTolerance, let previousLoss,
-        abs(trainLoss - previousLoss) / max(abs(previousLoss), 1e-300) < tolerance
-      {
-        return finish(.lossConverged, history)
-      }
-      previousLoss = trainLoss
-      if let patience = plan.training.patience, let loss = record.validation?.loss {
-        if loss < bestLoss {
-          bestLoss = loss
-          epochsSinceBest = 0
-          _ = best.update(fromContentsOf: arena.parameters)
-        } else {
-          epochsSinceBest += 1
-          if epochsSinceBest >= patience {
-            return finish(.earlyStopping, history)
-          }
-        }
+      if control.shouldStop() {
+        if !saved { control.onCheckpoint(checkpoint()) }
+        return outcome(.interrupted)
       }
     }
-    return finish(.epochLimit, history)
+    return finish(.epochLimit)
   }
 
-  private func finish(_ reason: StopReason, _ history: [EpochRecord]) -> TrainingOutcome {
-    if plan.training.patience != nil, validation != nil, !best.isEmpty {
+  /// The stopping rule that fires after `record`, in order of precedence,
+  /// updating what the rules remember between epochs.
+  private func stoppingRule(
+    after record: EpochRecord, separability: inout SeparabilityWatch
+  ) -> StopReason? {
+    let trainLoss = record.trainLoss
+    // The best validation weights are kept before any rule can end the run.
+    if plan.training.patience != nil, let loss = record.validation?.loss {
+      if loss < progress.bestLoss {
+        progress.bestLoss = loss
+        progress.epochsSinceBest = 0
+        _ = best.update(fromContentsOf: network.arena.parameters)
+      } else {
+        progress.epochsSinceBest += 1
+      }
+    }
+    // Separable data come first: on them a small weight change is slow
+    // growth, not convergence.
+    if separability.detects(network, train: train) { return .separable }
+    if let tolerance = plan.training.tolerance, record.weightChange < tolerance {
+      return .weightsConverged
+    }
+    if let tolerance = plan.training.lossTolerance, let previousLoss = progress.previousLoss,
+      abs(trainLoss - previousLoss) / max(abs(previousLoss), 1e-300) < tolerance
+    {
+      return .lossConverged
+    }
+    progress.previousLoss = trainLoss
+    if let patience = plan.training.patience, progress.epochsSinceBest >= patience {
+      return .earlyStopping
+    }
+    return nil
+  }
+
+  private func finish(_ reason: StopReason) -> TrainingOutcome {
+    // `bestLoss` is finite once early stopping has saved weights in `best`.
+    if plan.training.patience != nil, progress.bestLoss.isFinite {
       // Early stopping keeps the weights with the best validation loss.
       _ = network.arena.parameters.update(fromContentsOf: best)
     }
-    return TrainingOutcome(
-      stopReason: reason, epochs: history.count, history: history, divergence: nil)
+    return outcome(reason)
   }
 
-  /// One pass over the training rows in shuffled minibatches. Returns the mean
-  /// data loss, or where the run first went non-finite.
-  private func firstOrderEpoch(epoch: Int, learningRate eta: Double)
-    -> Result<Double, Divergence>
-  {
-    if plan.batchSize < train.count { shuffler.shuffle(order) }
+  private func outcome(_ reason: StopReason) -> TrainingOutcome {
+    TrainingOutcome(
+      stopReason: reason, epochs: progress.history.count, history: progress.history,
+      divergence: nil)
+  }
+
+  /// How one epoch ended.
+  private enum EpochResult {
+    /// Mean data loss over the epoch (and, for minibatch classifiers, accuracy).
+    case finished(loss: Double, accuracy: Double?)
+    case diverged(Divergence)
+    /// Stopped between two steps; `progress` says where.
+    case interrupted
+  }
+
+  /// One pass over the training rows in shuffled minibatches, from
+  /// `progress.nextRow` on (0 unless resumed inside the epoch).
+  private func firstOrderEpoch(
+    epoch: Int, learningRate eta: Double, control: TrainingControl<S>
+  ) -> EpochResult {
+    if progress.nextRow == 0, plan.batchSize < train.count { shuffler.shuffle(order) }
+    let stepsPerEpoch = (train.count + plan.batchSize - 1) / plan.batchSize
     return withTrainingData { data in
-      var total = 0.0
-      var start = 0
-      var step = 0
+      // Kept in locals through the loop and written back when it ends.
+      var total = progress.lossTotal
+      var correct = progress.correctTotal
+      var start = progress.nextRow
+      var step = progress.step
       while start < train.count {
         let rows = min(plan.batchSize, train.count - start)
         let sums = trainingStep(data, start: start, rows: rows, learningRate: eta)
         guard sums.loss.isFinite else {
-          return .failure(diverged(epoch: epoch, step: step, quantity: "loss"))
+          return .diverged(diverged(epoch: epoch, step: step, quantity: "loss"))
         }
         total += sums.loss
+        correct += sums.correct
         start += rows
         step += 1
+        control.onStep(step, stepsPerEpoch)
+        // The last step of an epoch is followed by its evaluation, not a stop.
+        if start < train.count, control.shouldStop() {
+          (progress.lossTotal, progress.correctTotal) = (total, correct)
+          (progress.nextRow, progress.step) = (start, step)
+          return .interrupted
+        }
       }
       if let bad = firstNonFiniteLayer(in: network.arena.parameters.baseAddress!) {
-        return .failure(
+        return .diverged(
           Divergence(epoch: epoch + 1, step: step, layer: bad, quantity: "parameters"))
       }
-      return .success(total / Double(train.count))
+      progress.lossTotal = 0
+      progress.correctTotal = 0
+      progress.nextRow = 0
+      progress.step = 0
+      let isClassifier = plan.objective != .quadratic
+      return .finished(
+        loss: total / Double(train.count),
+        accuracy: isClassifier ? Double(correct) / Double(train.count) : nil)
     }
   }
 
@@ -326,14 +411,14 @@ public final class Trainer<S: Scalar> {
   /// and halving t until J decreases. Returns the mean data loss at the θ the
   /// step started from.
   private func newtonStep(_ solver: NewtonSolver, epoch: Int, learningRate eta: Double)
-    -> Result<Double, Divergence>
+    -> EpochResult
   {
     let arena = network.arena
     let theta = arena.parameters.map(Double.init)
     var outputs = [Double](repeating: 0, count: solver.n * solver.K)
     let objective = solver.objectiveValue(theta, outputs: &outputs)
     guard objective.isFinite else {
-      return .failure(Divergence(epoch: epoch + 1, step: 1, layer: 0, quantity: "loss"))
+      return .diverged(Divergence(epoch: epoch + 1, step: 1, layer: 0, quantity: "loss"))
     }
     var penalty = 0.0
     for i in 0..<solver.m * solver.K { penalty += theta[i] * theta[i] }
@@ -343,7 +428,7 @@ public final class Trainer<S: Scalar> {
       let direction = NewtonSolver.solve(
         hessian: solver.hessian(outputs: outputs), gradient: gradient)
     else {
-      return .failure(Divergence(epoch: epoch + 1, step: 1, layer: 0, quantity: "Hessian"))
+      return .diverged(Divergence(epoch: epoch + 1, step: 1, layer: 0, quantity: "Hessian"))
     }
     var t = eta
     var candidate = theta
@@ -351,12 +436,12 @@ public final class Trainer<S: Scalar> {
       for i in 0..<theta.count { candidate[i] = theta[i] - t * direction[i] }
       if solver.objectiveValue(candidate, outputs: &outputs) < objective {
         for i in 0..<theta.count { arena.parameters[i] = S(candidate[i]) }
-        return .success(dataLoss)
+        return .finished(loss: dataLoss, accuracy: nil)
       }
       t /= 2
     }
     noDecrease = true
-    return .success(dataLoss)
+    return .finished(loss: dataLoss, accuracy: nil)
   }
 
   /// Names the first layer whose activations hold a non-finite value.
@@ -371,6 +456,9 @@ public final class Trainer<S: Scalar> {
       }
     }
     if layer == nil { layer = firstNonFiniteLayer(in: arena.parameters.baseAddress!) }
+    // Finite activations and parameters with a non-finite loss: the loss
+    // itself overflowed, from the output layer's values.
+    if layer == nil { layer = plan.layers.count - 1 }
     return Divergence(epoch: epoch + 1, step: step + 1, layer: layer, quantity: quantity)
   }
 

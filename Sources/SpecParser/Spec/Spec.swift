@@ -74,11 +74,13 @@ public struct DataSpec: Sendable, Equatable {
   public var standardize: Bool
   /// Fraction of the training examples held out for validation, in (0, 1).
   public var validation: Double?
+  /// CSV: what a row with a missing value in a column the spec reads gets.
+  public var missing: MissingValues
 
   public init(
     train: DataSource, test: DataSource? = nil, label: String? = nil,
     targets: [String]? = nil, features: [String]? = nil, scale: Double? = nil,
-    standardize: Bool = false, validation: Double? = nil
+    standardize: Bool = false, validation: Double? = nil, missing: MissingValues = .error
   ) {
     self.train = train
     self.test = test
@@ -88,7 +90,17 @@ public struct DataSpec: Sendable, Equatable {
     self.scale = scale
     self.standardize = standardize
     self.validation = validation
+    self.missing = missing
   }
+}
+
+/// The policy for CSV rows with a missing value (an empty field, `NA`, `N/A`,
+/// `NaN` or `null`) in a column the spec reads.
+public enum MissingValues: String, Sendable, Equatable, CaseIterable {
+  /// The first such row is a data error.
+  case error
+  /// Such rows are left out of the data set, and the run reports how many.
+  case drop
 }
 
 /// One data file set. Paths are resolved against the spec file's folder.
@@ -204,13 +216,17 @@ public struct TrainingSpec: Sendable, Equatable {
   public var lossTolerance: Double?
   /// Stop after this many epochs without a better validation loss, keeping the best weights.
   public var patience: Int?
+  /// Save the whole training state every this many epochs, for `nnc run --resume`.
+  public var checkpoint: Int?
 
   public init(
-    epochs: Int, tolerance: Double? = nil, lossTolerance: Double? = nil, patience: Int? = nil
+    epochs: Int, tolerance: Double? = nil, lossTolerance: Double? = nil, patience: Int? = nil,
+    checkpoint: Int? = nil
   ) {
     self.epochs = epochs
     self.tolerance = tolerance
     self.lossTolerance = lossTolerance
     self.patience = patience
+    self.checkpoint = checkpoint
   }
 }

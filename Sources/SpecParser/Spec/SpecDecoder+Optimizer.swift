@@ -115,19 +115,47 @@ extension SpecDecoder {
     case .constant:
       return .constant
     case .inverse:
-      let gamma = number("gamma", in: schedule, required: true, .nonNegative)
+      let gamma = decayParameter("gamma", in: schedule, .nonNegative) { gamma in
+        // 1 + γt ≤ 0 from t = ⌈1/|γ|⌉, the epoch after that many.
+        let epoch = (1 / -gamma).rounded(.up) + 1
+        let when = epoch < 1e15 ? "at epoch \(Int(epoch))" : "eventually"
+        return "with gamma < 0, 1 + γt reaches zero \(when): the step size "
+          + "η₀ (1 + γt)^(−p) becomes infinite, then negative or undefined"
+      }
       let power = number("power", in: schedule, .positive) ?? 1
       return gamma.map { .inverse(gamma: $0, power: power) }
     case .step:
       let every = integer("every", in: schedule, required: true, minimum: 1)
-      let factor = number("factor", in: schedule, required: true, .aboveZeroToOne)
+      let factor = decayParameter("factor", in: schedule, .aboveZeroToOne) { _ in
+        "a factor of 0 or less makes the step size zero or negative after the first reduction"
+      }
       guard let every, let factor else { return nil }
       return .step(every: every, factor: factor)
     case .exponential:
-      return number("gamma", in: schedule, required: true, .aboveZeroToOne).map {
-        .exponential(gamma: $0)
+      let gamma = decayParameter("gamma", in: schedule, .aboveZeroToOne) { _ in
+        "η₀ · γ^t with gamma ≤ 0 is zero, or changes sign, from the second epoch"
       }
+      return gamma.map { .exponential(gamma: $0) }
     }
+  }
+
+  /// A required schedule parameter in `range`. A value of zero or below
+  /// would make the step size zero or negative; the hint says how.
+  private mutating func decayParameter(
+    _ key: String, in schedule: Section, _ range: NumberRange,
+    consequence: (Double) -> String
+  ) -> Double? {
+    guard let node = self.node(key, in: schedule, required: true) else { return nil }
+    let path = schedule.path(key)
+    if case .number(let value, let text, _) = ScalarValue(node), value <= 0,
+      !range.contains(value)
+    {
+      error(
+        "\(key) must be \(range.phrase), found \(text)", at: node.location, path: path,
+        hint: consequence(value))
+      return nil
+    }
+    return number(from: node, at: path, range)
   }
 
   mutating func decodeTraining(
@@ -135,19 +163,24 @@ extension SpecDecoder {
   ) -> TrainingSpec? {
     guard
       let training = section(
-        node, at: path, keys: ["epochs", "tolerance", "loss_tolerance", "patience"])
+        node, at: path,
+        keys: ["epochs", "tolerance", "loss_tolerance", "patience", "checkpoint"])
     else { return nil }
     let epochs = integer("epochs", in: training, required: true, minimum: 1)
     let tolerance = number("tolerance", in: training, .positive)
     let lossTolerance = number("loss_tolerance", in: training, .positive)
     let patience = integer("patience", in: training, minimum: 1)
+    let checkpoint = integer("checkpoint", in: training, minimum: 1)
     if patience != nil, !hasValidation, let node = training.values["patience"] {
       error(
         "patience needs data.validation", at: node.location, path: training.path("patience"),
         hint: "early stopping watches the validation loss; set data.validation (e.g. 0.1)")
     }
-    guard let epochs else { return nil }
+    // A missing or invalid epoch limit has been reported, so decoding fails;
+    // 1 stands in meanwhile, so that `nnc validate` can still check the
+    // data and the plan in the same run.
     return TrainingSpec(
-      epochs: epochs, tolerance: tolerance, lossTolerance: lossTolerance, patience: patience)
+      epochs: epochs ?? 1, tolerance: tolerance, lossTolerance: lossTolerance, patience: patience,
+      checkpoint: checkpoint)
   }
 }

@@ -19,6 +19,8 @@
 ///   scale: 0.00392156862745098     # number > 0, optional
 ///   standardize: false             # bool, default false
 ///   validation: 0.1                # number in (0, 1), optional
+///   missing: error                 # CSV: error | drop, default error (rows with an
+///                                  #   empty, NA, N/A, NaN or null value in a read column)
 /// model:                           # required
 ///   layers:                        # required non-empty sequence
 ///     - {units: 256, activation: relu, bias: true}
@@ -45,6 +47,8 @@
 ///                                  #   weight change < tolerance
 ///   loss_tolerance: 1.0e-9         # number > 0, optional
 ///   patience: 5                    # integer ≥ 1, optional; needs data.validation
+///   checkpoint: 5                  # integer ≥ 1, optional: save the training state
+///                                  #   every N epochs (for nnc run --resume)
 /// ```
 ///
 /// How values are read:
@@ -64,8 +68,11 @@
 ///   optional key with such a value is treated as not written.
 /// - The spec's internal consistency is checked (CSV-only keys with IDX data,
 ///   train and test of different kinds, `label` with `targets`, optimizer keys
-///   that do not apply to the chosen kind, `patience` without `validation`);
-///   the data files themselves are not opened.
+///   that do not apply to the chosen kind, `patience` without `validation`),
+///   and so are the combinations the spec alone decides (`checkCombinations`:
+///   the output layer against the loss, softmax only on the output, Newton
+///   only on convex one-layer models, a schedule that keeps the step size
+///   above zero); the data files themselves are not opened.
 /// - Data paths are stored resolved: an absolute path as written, a relative one
 ///   joined to the spec file's folder and standardized lexically (`.` and `..`
 ///   removed, symbolic links not followed).
@@ -134,6 +141,9 @@ struct SpecDecoder {
       decodeTraining($0, at: "training", hasValidation: hasValidation)
     }
 
+    checkCombinations(
+      model: model, loss: loss, optimizer: optimizer, training: training, precision: precision)
+
     // An optional part that failed has been reported; the caller sees the error.
     guard let data, let model, let loss, let optimizer, let training else { return nil }
     return Spec(
@@ -157,6 +167,7 @@ struct SpecDecoder {
         node, at: path,
         keys: [
           "train", "test", "label", "targets", "features", "scale", "standardize", "validation",
+          "missing",
         ])
     else { return nil }
 
@@ -175,6 +186,7 @@ struct SpecDecoder {
     let scale = number("scale", in: data, .positive)
     let standardize = bool("standardize", in: data) ?? false
     let validation = number("validation", in: data, .openUnit)
+    let missing: MissingValues? = choice("missing", in: data, what: "missing-value policy")
 
     // Train and test must be read the same way.
     if let train, let test, Self.isCSV(train) != Self.isCSV(test), let node = data.values["test"] {
@@ -211,7 +223,8 @@ struct SpecDecoder {
     guard let train else { return nil }
     return DataSpec(
       train: train, test: test, label: label, targets: targets, features: features,
-      scale: scale, standardize: standardize, validation: validation)
+      scale: scale, standardize: standardize, validation: validation,
+      missing: missing ?? .error)
   }
 
   /// `{images: PATH, labels: PATH}` or `{csv: PATH}`.

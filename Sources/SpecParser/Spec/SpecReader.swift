@@ -23,16 +23,18 @@ public struct DecodedSpec: Sendable, Equatable {
 /// The format is documented on `SpecDecoder`. Errors are thrown together as
 /// `SpecErrors`, sorted by position; warnings come back in `DecodedSpec`.
 public enum SpecReader {
-  /// Reads and decodes a spec file. Relative data paths are resolved against
-  /// the spec file's folder.
-  public static func load(path: String) throws(SpecErrors) -> DecodedSpec {
+  /// Reads and decodes a spec file, with `overrides` applied to its YAML tree
+  /// first. Relative data paths are resolved against the spec file's folder.
+  public static func load(
+    path: String, overrides: [SpecOverride] = []
+  ) throws(SpecErrors) -> DecodedSpec {
     let bytes: [UInt8]
     do {
       bytes = try readFile(path)
     } catch {
       throw SpecErrors([error])
     }
-    return try decode(bytes: bytes, file: path)
+    return try decode(bytes: bytes, file: path, overrides: overrides)
   }
 
   /// Decodes spec text; `file` names it in diagnostics and anchors relative paths.
@@ -41,9 +43,14 @@ public enum SpecReader {
   }
 
   /// Decodes spec bytes, which must be UTF-8; `file` names them in diagnostics
-  /// and anchors relative paths. Never traps, whatever the bytes.
-  public static func decode(bytes: [UInt8], file: String) throws(SpecErrors) -> DecodedSpec {
-    let root = try YAMLReader.read(bytes: bytes, file: file)
+  /// and anchors relative paths. `overrides` replace values in the YAML tree
+  /// before decoding, so they are checked like the file. Never traps, whatever
+  /// the bytes.
+  public static func decode(
+    bytes: [UInt8], file: String, overrides: [SpecOverride] = []
+  ) throws(SpecErrors) -> DecodedSpec {
+    let root = try SpecOverride.apply(
+      overrides, to: YAMLReader.read(bytes: bytes, file: file))
     var decoder = SpecDecoder(file: file)
     let spec = decoder.decode(root)
     let errors = decoder.diagnostics.filter { $0.severity == .error }
@@ -62,7 +69,7 @@ public enum SpecReader {
   }
 
   /// The bytes of the file at `path`, or a diagnostic at `path:1:1` with the OS's reason.
-  private static func readFile(_ path: String) throws(Diagnostic) -> [UInt8] {
+  static func readFile(_ path: String) throws(Diagnostic) -> [UInt8] {
     func failure(_ code: Int32) -> Diagnostic {
       let reason = String(cString: strerror(code))
       return Diagnostic(
@@ -83,8 +90,18 @@ public enum SpecReader {
         throw failure(errno)
       }
       bytes.append(contentsOf: chunk[..<count])
+      // A spec is a small text file; without a bound, a path such as
+      // /dev/zero would be read until memory ran out.
+      guard bytes.count <= maximumSpecBytes else {
+        throw Diagnostic(
+          at: SourceLocation(file: path, line: 1, column: 1), keyPath: "",
+          "the spec file is larger than \(maximumSpecBytes >> 20) MiB; is it really a spec?")
+      }
     }
   }
+
+  /// The most bytes a spec file may hold.
+  static let maximumSpecBytes = 16 << 20
 }
 
 /// Lexical path arithmetic for data paths written in a spec.

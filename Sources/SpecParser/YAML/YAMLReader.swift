@@ -29,27 +29,42 @@ public enum YAMLReader {
 
   /// Reads YAML bytes, which must be UTF-8; `file` names them in diagnostics.
   public static func read(bytes: [UInt8], file: String) throws(SpecErrors) -> YAMLNode {
+    let (root, diagnostics) = readCollecting(bytes: bytes, file: file)
+    guard diagnostics.isEmpty, let root else { throw SpecErrors(diagnostics) }
+    return root
+  }
+
+  /// Reads YAML bytes as `read(bytes:file:)` does, but returns what it found
+  /// instead of throwing, for checkers that report every problem at once: a
+  /// duplicate or merge key is left out of the tree and an undefined alias
+  /// reads as null, so those errors come back beside a tree; a syntax error
+  /// or a limit leaves none.
+  public static func readCollecting(
+    bytes: [UInt8], file: String
+  ) -> (root: YAMLNode?, diagnostics: [Diagnostic]) {
     let source = SourceText(bytes: bytes)
     if let offset = source.firstInvalidUTF8Offset() {
       let (line, column) = source.lineAndColumn(ofByte: offset)
       let hex = String(bytes[offset], radix: 16, uppercase: true)
       let byte = String(repeating: "0", count: 2 - hex.count) + hex
-      throw SpecErrors([
-        Diagnostic(
-          at: SourceLocation(file: file, line: line + 1, column: column + 1), keyPath: "",
-          "the file is not valid UTF-8 (byte 0x\(byte))",
-          hint: "save the spec as UTF-8 text")
-      ])
+      return (
+        nil,
+        [
+          Diagnostic(
+            at: SourceLocation(file: file, line: line + 1, column: column + 1), keyPath: "",
+            "the file is not valid UTF-8 (byte 0x\(byte))",
+            hint: "save the spec as UTF-8 text")
+        ]
+      )
     }
 
     var builder = TreeBuilder(file: file, source: source)
     builder.run()
-    if builder.diagnostics.isEmpty, let root = builder.root { return root }
-    if builder.diagnostics.isEmpty {
+    if builder.diagnostics.isEmpty, builder.root == nil {
       // The event stream ended without a root and without a reported reason.
       builder.report("the YAML stream ended early", at: builder.location(line: 0, column: 0))
     }
-    throw SpecErrors(builder.diagnostics)
+    return (builder.root, builder.diagnostics)
   }
 }
 
